@@ -1,0 +1,42 @@
+//! The command line: `kubefile-ls [lsp]`, `check`, `images`, `parse`. Each command calls the same
+//! analysis and context code as the language server and only renders the results.
+
+mod parse;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "kubefile-ls", version, about = "Language server and checker for Sealos Kubefiles")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the language server on stdin/stdout (the default).
+    Lsp {
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Print the syntax tree of a Kubefile.
+    Parse(parse::ParseArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 2 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        None | Some(Command::Lsp { .. }) => crate::lsp::run_stdio(),
+        Some(Command::Parse(args)) => parse::run(args),
+    }
+}

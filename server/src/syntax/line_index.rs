@@ -1,0 +1,129 @@
+//! Conversion between byte offsets and line/column positions in UTF-8 or UTF-16 code units.
+
+/// How columns are counted, as negotiated with an LSP client (`positionEncoding`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PositionEncoding {
+    Utf8,
+    #[default]
+    Utf16,
+}
+
+/// A 0-based line and column; the column counts code units of the chosen encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// Byte offsets of line starts, for one version of a text.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { line_starts, len: text.len() }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The byte offset where `line` starts, or the text length past the last line.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line).copied().unwrap_or(self.len)
+    }
+
+    /// The 0-based line holding byte `offset` (offsets past the end map to the last line).
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset.min(self.len)) {
+            Ok(line) => line,
+            Err(next) => next - 1,
+        }
+    }
+
+    /// Line and column of a byte offset. An offset inside a character counts as that character.
+    pub fn line_col(&self, text: &str, offset: usize, encoding: PositionEncoding) -> LineCol {
+        let offset = offset.min(text.len());
+        let line = self.line_of(offset);
+        let start = self.line_starts[line];
+        let mut end = offset;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let prefix = &text[start..end];
+        let col = match encoding {
+            PositionEncoding::Utf8 => prefix.len(),
+            PositionEncoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
+        };
+        LineCol { line: line as u32, col: col as u32 }
+    }
+
+    /// Byte offset of a line/column. Columns past the end of the line clamp to the line end
+    /// (before its newline); a column inside a UTF-16 surrogate pair clamps to the character start;
+    /// lines past the end clamp to the end of the text.
+    pub fn offset(&self, text: &str, pos: LineCol, encoding: PositionEncoding) -> usize {
+        let line = pos.line as usize;
+        if line >= self.line_starts.len() {
+            return text.len();
+        }
+        let start = self.line_starts[line];
+        let end = self.line_starts.get(line + 1).map_or(text.len(), |next| next - 1);
+        let line_text = &text[start..end.max(start)];
+        let mut units = 0usize;
+        for (i, ch) in line_text.char_indices() {
+            let width = match encoding {
+                PositionEncoding::Utf8 => ch.len_utf8(),
+                PositionEncoding::Utf16 => ch.len_utf16(),
+            };
+            if units + width > pos.col as usize {
+                return start + i;
+            }
+            units += width;
+        }
+        start + line_text.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_columns_count_surrogate_pairs_as_two() {
+        let text = "LABEL a=\"😀\" b=c\n";
+        let index = LineIndex::new(text);
+        let b = text.find("b=").unwrap();
+        assert_eq!(index.line_col(text, b, PositionEncoding::Utf16), LineCol { line: 0, col: 12 });
+        assert_eq!(index.line_col(text, b, PositionEncoding::Utf8), LineCol { line: 0, col: 14 });
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 12 }, PositionEncoding::Utf16), b);
+    }
+
+    #[test]
+    fn position_inside_surrogate_pair_clamps_to_character_start() {
+        let text = "😀x";
+        let index = LineIndex::new(text);
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 1 }, PositionEncoding::Utf16), 0);
+    }
+
+    #[test]
+    fn positions_past_line_or_file_end_clamp() {
+        let text = "FROM a\nCOPY b c\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 99 }, PositionEncoding::Utf16), 6);
+        assert_eq!(index.offset(text, LineCol { line: 9, col: 0 }, PositionEncoding::Utf16), text.len());
+        assert_eq!(index.line_col(text, 999, PositionEncoding::Utf16), LineCol { line: 2, col: 0 });
+    }
+
+    #[test]
+    fn crlf_lines_end_before_the_newline() {
+        let text = "FROM a\r\nRUN b\r\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_of(text.find("RUN").unwrap()), 1);
+        assert_eq!(index.offset(text, LineCol { line: 1, col: 0 }, PositionEncoding::Utf16), 8);
+    }
+}
