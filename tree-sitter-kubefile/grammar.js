@@ -7,6 +7,10 @@
  * accepts; what BuildKit rejects later (wrong arity, unknown flags) is left to diagnostics, so the
  * tree stays usable while a file is half typed.
  *
+ * Every instruction's arguments are optional for the same reason: `COPY` typed alone is a
+ * copy_instruction with no paths (completion needs to know where it is), not an ERROR that hides
+ * which instruction it was. Arity belongs to diagnostics.
+ *
  * Newlines are significant: an instruction ends at a newline that is not escaped. The external
  * scanner (src/scanner.c) owns everything that depends on the `# escape=` directive or on what
  * came before: line continuations, comments and directives at line starts, heredocs, the JSON
@@ -17,6 +21,18 @@
 // @ts-check
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/;
+
+// Shell text in RUN and friends, built so that a heredoc can only start where BuildKit looks for
+// one: at the start of a whitespace-separated word (`cat <<EOF`, `cat 3<<EOF`, never `cat<<EOF`),
+// and never inside a quoted string that closes on the same line. A chunk is one character or one
+// quoted string; a token never ends with blanks, and never with a separate all-digit word, so the
+// scanner sees the blanks before `<<` and the fd digits in front of it.
+const SHELL_CHUNK = '[^\\s\\\\`<"\']|"[^"\\\\`\\n]*"|\'[^\'\\n]*\'|["\']';
+const SHELL_CHUNK_NOT_DIGIT = '[^\\s\\\\`<"\'0-9]|"[^"\\\\`\\n]*"|\'[^\'\\n]*\'|["\']';
+const SHELL_BLANKS = '[ \\t\\r\\f\\v]+';
+const SHELL_TEXT = new RegExp(
+  `(${SHELL_CHUNK})+((${SHELL_BLANKS}(${SHELL_CHUNK})+)*${SHELL_BLANKS}[0-9]*(${SHELL_CHUNK_NOT_DIGIT})(${SHELL_CHUNK})*)?`,
+);
 
 /** Case-insensitive keyword, shown in the tree as its upper-case spelling. */
 function keyword(word) {
@@ -52,10 +68,29 @@ module.exports = grammar({
     $._immediate_escape_sequence,
     $._immediate_literal_escape,
     $._template_start,
+    $._literal_dollar,
     $._error_sentinel,
   ],
 
   conflicts: ($) => [],
+
+  // Hidden helpers that only group choices: inlined so that they cost no reductions or tree nodes.
+  inline: ($) => [
+    $._instruction,
+    $._pairs,
+    $._sealos_command,
+    $._command_with_heredocs,
+    $._paths_or_heredocs,
+    $._exec_form,
+    $._double_quoted_part,
+    $._simple_expansion,
+    $._braced_expansion,
+    $._braced_expansion_body,
+    $._immediate_word_parts,
+    $._word,
+    $._heredoc_blocks,
+    $._words,
+  ],
 
   rules: {
     source_file: ($) =>
@@ -91,14 +126,15 @@ module.exports = grammar({
       seq(
         keyword('FROM'),
         repeat($.flag),
-        field('image', $.image_spec),
-        optional(seq(keyword('AS'), field('as', $.image_alias))),
+        optional(
+          seq(field('image', $.image_spec), optional(seq(keyword('AS'), optional(field('as', $.image_alias))))),
+        ),
       ),
 
     image_spec: ($) => $._word,
     image_alias: ($) => $._word,
 
-    run_instruction: ($) => seq(keyword('RUN'), repeat($.flag), $._command_with_heredocs),
+    run_instruction: ($) => seq(keyword('RUN'), repeat($.flag), optional($._command_with_heredocs)),
 
     _command_with_heredocs: ($) =>
       seq(choice($._exec_form, $.shell_command), optional($._heredoc_blocks)),
@@ -107,8 +143,8 @@ module.exports = grammar({
 
     heredoc_block: ($) => seq(optional($.heredoc_body), $.heredoc_end),
 
-    cmd_instruction: ($) => seq(keyword('CMD'), $._sealos_command),
-    entrypoint_instruction: ($) => seq(keyword('ENTRYPOINT'), $._sealos_command),
+    cmd_instruction: ($) => seq(keyword('CMD'), optional($._sealos_command)),
+    entrypoint_instruction: ($) => seq(keyword('ENTRYPOINT'), optional($._sealos_command)),
 
     // CMD and ENTRYPOINT run at `sealos run`, where $(VAR), ${VAR} and $VAR are Sealos templates.
     _sealos_command: ($) =>
@@ -117,10 +153,10 @@ module.exports = grammar({
         alias($._template_shell_command, $.shell_command),
       ),
 
-    shell_instruction: ($) => seq(keyword('SHELL'), choice($._exec_form, $.shell_command)),
+    shell_instruction: ($) => seq(keyword('SHELL'), optional(choice($._exec_form, $.shell_command))),
 
-    label_instruction: ($) => seq(keyword('LABEL'), $._pairs),
-    env_instruction: ($) => seq(keyword('ENV'), $._pairs),
+    label_instruction: ($) => seq(keyword('LABEL'), optional($._pairs)),
+    env_instruction: ($) => seq(keyword('ENV'), optional($._pairs)),
 
     // `KEY=VALUE ...`, or the legacy `KEY VALUE` with everything after the key as the value.
     _pairs: ($) =>
@@ -132,7 +168,8 @@ module.exports = grammar({
     key_value_pair: ($) =>
       seq(
         field('key', $.key),
-        token.immediate('='),
+        // Outranks legacy value text, which may also start with `=` (`ENV A =b` sets A to "=b").
+        token.immediate(prec(1, '=')),
         optional(field('value', $.value)),
       ),
 
@@ -169,14 +206,16 @@ module.exports = grammar({
         ),
       ),
 
-    _legacy_value_text: (_) => /[^\s"'\\`$=][^\s"'\\`$]*/,
+    _legacy_value_text: (_) => /[^\s"'\\`$]+/,
 
-    maintainer_instruction: ($) => seq(keyword('MAINTAINER'), $.shell_command),
+    maintainer_instruction: ($) => seq(keyword('MAINTAINER'), optional($.shell_command)),
 
-    expose_instruction: ($) => seq(keyword('EXPOSE'), repeat1(alias($._word, $.expose_port))),
+    expose_instruction: ($) => seq(keyword('EXPOSE'), repeat($.expose_port)),
 
-    add_instruction: ($) => seq(keyword('ADD'), repeat($.flag), $._paths_or_heredocs),
-    copy_instruction: ($) => seq(keyword('COPY'), repeat($.flag), $._paths_or_heredocs),
+    expose_port: ($) => $._word,
+
+    add_instruction: ($) => seq(keyword('ADD'), repeat($.flag), optional($._paths_or_heredocs)),
+    copy_instruction: ($) => seq(keyword('COPY'), repeat($.flag), optional($._paths_or_heredocs)),
 
     _paths_or_heredocs: ($) =>
       choice(
@@ -187,34 +226,49 @@ module.exports = grammar({
     path: ($) => $._word,
 
     volume_instruction: ($) =>
-      seq(keyword('VOLUME'), choice(seq($._json_start, $.json_string_array), repeat1($.path))),
+      seq(keyword('VOLUME'), optional(choice(seq($._json_start, $.json_string_array), repeat1($.path)))),
 
-    user_instruction: ($) => seq(keyword('USER'), field('user', alias($._word, $.user))),
+    // USER and STOPSIGNAL take the rest of the line as one string in BuildKit (`parseString`).
+    user_instruction: ($) => seq(keyword('USER'), optional(field('user', $.user))),
 
-    workdir_instruction: ($) => seq(keyword('WORKDIR'), repeat1($.path)),
+    user: ($) => $._words,
+
+    workdir_instruction: ($) => seq(keyword('WORKDIR'), repeat($.path)),
 
     arg_instruction: ($) =>
-      seq(keyword('ARG'), repeat1(choice($.key_value_pair, alias($.key, $.arg_name)))),
+      seq(keyword('ARG'), repeat(choice($.key_value_pair, alias($.key, $.arg_name)))),
 
-    onbuild_instruction: ($) => seq(keyword('ONBUILD'), $._instruction),
+    onbuild_instruction: ($) => seq(keyword('ONBUILD'), optional($._instruction)),
 
-    stopsignal_instruction: ($) => seq(keyword('STOPSIGNAL'), alias($._word, $.signal)),
+    stopsignal_instruction: ($) => seq(keyword('STOPSIGNAL'), optional($.signal)),
+
+    signal: ($) => $._words,
+
+    _words: ($) => prec.right(repeat1($._word)),
 
     healthcheck_instruction: ($) =>
       seq(
         keyword('HEALTHCHECK'),
-        choice(keyword('NONE'), seq(repeat($.flag), alias($._healthcheck_cmd, $.cmd_instruction))),
+        optional(
+          choice(
+            keyword('NONE'),
+            seq(repeat1($.flag), optional(alias($._healthcheck_cmd, $.cmd_instruction))),
+            alias($._healthcheck_cmd, $.cmd_instruction),
+          ),
+        ),
       ),
 
-    _healthcheck_cmd: ($) => seq(keyword('CMD'), choice($._exec_form, $.shell_command)),
+    _healthcheck_cmd: ($) => seq(keyword('CMD'), optional(choice($._exec_form, $.shell_command))),
 
     // --name or --name=value
     flag: ($) =>
       seq(
         token(prec(3, '--')),
         field('name', alias(token.immediate(/[A-Za-z][A-Za-z0-9-]*/), $.flag_name)),
-        optional(seq(token.immediate(prec(3, '=')), optional(field('value', alias($._immediate_word_parts, $.flag_value))))),
+        optional(seq(token.immediate(prec(3, '=')), optional(field('value', $.flag_value)))),
       ),
+
+    flag_value: ($) => $._immediate_word_parts,
 
     _exec_form: ($) => seq($._json_start, $.json_string_array),
 
@@ -237,7 +291,7 @@ module.exports = grammar({
             $.template_variable,
             $.expansion,
             alias('$$', $.template_escape),
-            '$',
+            alias($._literal_dollar, '$'),
           ),
         ),
         '"',
@@ -252,7 +306,8 @@ module.exports = grammar({
     shell_fragment: ($) =>
       prec.right(
         repeat1(
-          choice(/[^\s\\`<][^\n\\`<]*/, '<', $.escape_sequence, $._literal_escape),
+          // Below everything else, so that a flag value (`--mount=type=cache`) is not swallowed.
+          choice(token(prec(-1, SHELL_TEXT)), '<', $.escape_sequence, $._literal_escape),
         ),
       ),
 
@@ -267,7 +322,19 @@ module.exports = grammar({
       ),
 
     _template_shell_fragment: ($) =>
-      prec.right(repeat1(choice(/[^\s\\`$][^\n\\`$]*/, '$', $.escape_sequence, $._literal_escape))),
+      prec.right(
+        repeat1(
+          choice(
+            /[^\s\\`$][^\n\\`$]*/,
+            // A `$` that starts neither an expansion nor a template, decided by the scanner so
+            // that `echo $HOME` ends the fragment before `$HOME`. BuildKit leaves CMD text alone
+            // and sealos turns a stray `${` into text, so an unclosed `${` is one of them.
+            alias($._literal_dollar, '$'),
+            $.escape_sequence,
+            $._literal_escape,
+          ),
+        ),
+      ),
 
     // A word as BuildKit's shell lexer splits it: text, quotes and expansions with no space between.
     _word: ($) =>
@@ -330,7 +397,7 @@ module.exports = grammar({
     expansion_argument: ($) =>
       repeat1(
         choice(
-          token.immediate(/[^}"'\\`$]+/),
+          token.immediate(/[^}"'\\`$\n]+/),
           alias($._immediate_double_quoted_string, $.double_quoted_string),
           alias($._immediate_single_quoted_string, $.single_quoted_string),
           alias($._immediate_expansion, $.expansion),
@@ -339,8 +406,10 @@ module.exports = grammar({
         ),
       ),
 
-    // Any other word at the start of a line: buildah rejects it, the tree keeps it to one line.
-    // Defined last so that a keyword of the same length wins.
-    _instruction_word: (_) => token(prec(2, /[A-Za-z][A-Za-z0-9_-]*/)),
+    // Any other word at the start of a line (BuildKit takes the first whitespace-separated word as
+    // the instruction): buildah rejects it, the tree keeps it to one line. `FROMx` is one unknown
+    // word, as in BuildKit; the escape characters stay out so that `RUN\` is RUN and a
+    // continuation. Defined last so that a keyword of the same length wins.
+    _instruction_word: (_) => token(prec(2, /[^\s\\`#][^\s\\`]*/)),
   },
 });

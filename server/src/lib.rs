@@ -4,7 +4,10 @@
 //! context on disk) feeds `analysis` and the pipeline, and never sees LSP types.
 
 pub mod analysis;
+pub mod sealos;
 pub mod cli;
 pub mod context;
 pub mod lsp;
+pub mod registry;
 pub mod syntax;
+pub mod workspace;

@@ -36,6 +36,7 @@ enum TokenType {
   IMMEDIATE_ESCAPE_SEQUENCE,
   IMMEDIATE_LITERAL_ESCAPE,
   TEMPLATE_START,
+  LITERAL_DOLLAR,
   ERROR_SENTINEL,
 };
 
@@ -51,8 +52,9 @@ typedef struct {
 typedef struct {
   int32_t escape;
   bool directives_open;  // still in the leading block where `# key=value` lines are directives
+  bool on_directive;     // the current line is a parser directive; its newline keeps the block open
   bool continuing;       // the last line ended with a continuation; blank/comment lines are skipped
-  bool after_comment;    // the last token was a comment inside a continuation
+  bool after_comment;    // the last token was a comment line; its newline is an extra
   uint8_t heredoc_count;
   Heredoc heredocs[MAX_HEREDOCS];
 } Scanner;
@@ -75,6 +77,7 @@ unsigned tree_sitter_kubefile_external_scanner_serialize(void *payload, char *bu
   unsigned size = 0;
   buffer[size++] = (char)(scanner->escape == '`' ? '`' : '\\');
   buffer[size++] = (char)scanner->directives_open;
+  buffer[size++] = (char)scanner->on_directive;
   buffer[size++] = (char)scanner->continuing;
   buffer[size++] = (char)scanner->after_comment;
   buffer[size++] = (char)scanner->heredoc_count;
@@ -93,13 +96,15 @@ void tree_sitter_kubefile_external_scanner_deserialize(void *payload, const char
   Scanner *scanner = payload;
   scanner->escape = '\\';
   scanner->directives_open = true;
+  scanner->on_directive = false;
   scanner->continuing = false;
   scanner->after_comment = false;
   scanner->heredoc_count = 0;
-  if (length < 5) return;
+  if (length < 6) return;
   unsigned size = 0;
   scanner->escape = buffer[size++] == '`' ? '`' : '\\';
   scanner->directives_open = buffer[size++];
+  scanner->on_directive = buffer[size++];
   scanner->continuing = buffer[size++];
   scanner->after_comment = buffer[size++];
   uint8_t count = (uint8_t)buffer[size++];
@@ -114,13 +119,18 @@ void tree_sitter_kubefile_external_scanner_deserialize(void *payload, const char
   }
 }
 
-/* Consumes whole lines that hold only blanks; the token end moves past each of them. */
-static void consume_blank_lines(TSLexer *lexer) {
+/*
+ * Consumes whole lines that hold only blanks; the token end moves past each of them. Returns
+ * whether there was one.
+ */
+static bool consume_blank_lines(TSLexer *lexer) {
+  bool consumed = false;
   for (;;) {
     while (is_blank(lexer->lookahead)) advance(lexer);
-    if (lexer->lookahead != '\n') return;
+    if (lexer->lookahead != '\n') return consumed;
     advance(lexer);
     lexer->mark_end(lexer);
+    consumed = true;
   }
 }
 
@@ -144,38 +154,45 @@ static bool ascii_equal_ignore_case(const char *a, const char *b, size_t length)
   return true;
 }
 
+static bool is_ascii_letter(int32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool is_directive_blank(int32_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f'; }
+
 /*
- * Reads a `#` line to its end. Returns PARSER_DIRECTIVE when it has the BuildKit directive shape
- * `# name = value` with a known name and directives are still allowed, COMMENT otherwise.
+ * After `#`: reads BuildKit's directive shape `\s*name\s*=\s*value\s*` while the line allows.
+ * Streaming rather than buffering the line keeps long `# check=skip=...` lists directives.
  */
-static enum TokenType scan_comment_line(Scanner *scanner, TSLexer *lexer) {
-  char text[128];
-  size_t length = 0;
-  advance(lexer);  // '#'
-  while (lexer->lookahead != '\n' && !lexer->eof(lexer)) {
-    if (length < sizeof(text)) text[length++] = (char)(lexer->lookahead < 128 ? lexer->lookahead : '?');
+static enum TokenType scan_directive(Scanner *scanner, TSLexer *lexer) {
+  while (is_directive_blank(lexer->lookahead)) advance(lexer);
+  if (!is_ascii_letter(lexer->lookahead)) return COMMENT;
+  char name[8];
+  size_t name_length = 0;
+  while (is_ascii_letter(lexer->lookahead) || (lexer->lookahead >= '0' && lexer->lookahead <= '9')) {
+    if (name_length < sizeof(name)) name[name_length] = (char)lexer->lookahead;
+    name_length++;
     advance(lexer);
   }
-  lexer->mark_end(lexer);
-  if (!scanner->directives_open || length >= sizeof(text)) return COMMENT;
+  while (is_directive_blank(lexer->lookahead)) advance(lexer);
+  if (lexer->lookahead != '=') return COMMENT;
+  advance(lexer);
 
-  size_t i = 0;
-  while (i < length && (text[i] == ' ' || text[i] == '\t')) i++;
-  size_t name_start = i;
-  if (i >= length || !((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z')) return COMMENT;
-  while (i < length && (((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z') || (text[i] >= '0' && text[i] <= '9'))) i++;
-  size_t name_length = i - name_start;
-  while (i < length && (text[i] == ' ' || text[i] == '\t')) i++;
-  if (i >= length || text[i] != '=') return COMMENT;
-  i++;
-  while (i < length && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r')) i++;
-  size_t value_end = length;
-  while (value_end > i && (text[value_end - 1] == ' ' || text[value_end - 1] == '\t' || text[value_end - 1] == '\r')) value_end--;
-  if (value_end <= i) return COMMENT;
+  // The value, trimmed: its first character and how many characters it spans.
+  int32_t first = 0;
+  unsigned position = 0, first_position = 0, last_position = 0;
+  while (lexer->lookahead != '\n' && !lexer->eof(lexer)) {
+    if (!is_directive_blank(lexer->lookahead)) {
+      if (first == 0) {
+        first = lexer->lookahead;
+        first_position = position;
+      }
+      last_position = position;
+    }
+    position++;
+    advance(lexer);
+  }
+  if (first == 0) return COMMENT;
 
-  const char *name = &text[name_start];
   if (name_length == 6 && ascii_equal_ignore_case(name, "escape", 6)) {
-    if (value_end - i == 1 && (text[i] == '\\' || text[i] == '`')) scanner->escape = text[i];
+    if (last_position == first_position && (first == '\\' || first == '`')) scanner->escape = first;
     return PARSER_DIRECTIVE;
   }
   if ((name_length == 6 && ascii_equal_ignore_case(name, "syntax", 6)) ||
@@ -183,6 +200,18 @@ static enum TokenType scan_comment_line(Scanner *scanner, TSLexer *lexer) {
     return PARSER_DIRECTIVE;
   }
   return COMMENT;
+}
+
+/*
+ * Reads a `#` line to its end. Returns PARSER_DIRECTIVE when it has the BuildKit directive shape
+ * `# name = value` with a known name and directives are still allowed, COMMENT otherwise.
+ */
+static enum TokenType scan_comment_line(Scanner *scanner, TSLexer *lexer) {
+  advance(lexer);  // '#'
+  enum TokenType kind = scanner->directives_open ? scan_directive(scanner, lexer) : COMMENT;
+  while (lexer->lookahead != '\n' && !lexer->eof(lexer)) advance(lexer);
+  lexer->mark_end(lexer);
+  return kind;
 }
 
 /* --- JSON exec form ------------------------------------------------------------------------ */
@@ -368,19 +397,75 @@ static bool scan_heredoc_content(Scanner *scanner, TSLexer *lexer, const bool *v
 
 /* --- Sealos templates ---------------------------------------------------------------------- */
 
-/* `$(` counts as a template only when a name and `)` follow; the token covers just `$(`. */
-static bool scan_template_start(TSLexer *lexer) {
-  advance(lexer);  // '$'
+static bool is_name_start(int32_t c) { return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_'; }
+static bool is_name_char(int32_t c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+
+/*
+ * After `$`: `(` counts as a template only when a name and `)` follow. The token ends after `(`
+ * either way, so a caller that finds no template can still return `$(` as text.
+ */
+static bool scan_template_start_after_dollar(TSLexer *lexer) {
   if (lexer->lookahead != '(') return false;
   advance(lexer);
   lexer->mark_end(lexer);
-  int32_t c = lexer->lookahead;
-  if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && c != '_') return false;
-  while (((lexer->lookahead | 0x20) >= 'a' && (lexer->lookahead | 0x20) <= 'z') || lexer->lookahead == '_' ||
-         (lexer->lookahead >= '0' && lexer->lookahead <= '9')) {
-    advance(lexer);
-  }
+  if (!is_name_start(lexer->lookahead)) return false;
+  while (is_name_char(lexer->lookahead)) advance(lexer);
   return lexer->lookahead == ')';
+}
+
+/*
+ * After `${`: true when the expansion closes on this line the way the grammar reads one (a name,
+ * then `}` or an operator, an argument and a matching `}`). `in_json` means a bare `"` ends the
+ * enclosing JSON string first.
+ */
+static bool braced_expansion_closes(Scanner *scanner, TSLexer *lexer, bool in_json, unsigned depth) {
+  if (depth > 16 || !is_name_start(lexer->lookahead)) return false;
+  while (is_name_char(lexer->lookahead)) advance(lexer);
+  int32_t c = lexer->lookahead;
+  if (c == '}') return true;
+  if (c == ':') {
+    advance(lexer);
+    c = lexer->lookahead;
+    if (c != '-' && c != '+' && c != '?' && c != '=') return false;
+  } else if (c != '-' && c != '+' && c != '?' && c != '=' && c != '#' && c != '%' && c != '/') {
+    return false;
+  }
+  advance(lexer);
+  for (;;) {
+    c = lexer->lookahead;
+    if (lexer->eof(lexer) || c == '\n') return false;
+    if (c == '}') return true;
+    if (c == '\\' || c == '`') {
+      advance(lexer);
+      if (lexer->lookahead == '\n' || lexer->eof(lexer)) return false;
+      advance(lexer);
+    } else if (c == '"') {
+      if (in_json) return false;
+      advance(lexer);
+      while (lexer->lookahead != '"') {
+        if (lexer->eof(lexer) || lexer->lookahead == '\n') return false;
+        if (lexer->lookahead == scanner->escape) advance(lexer);
+        advance(lexer);
+      }
+      advance(lexer);
+    } else if (c == '\'') {
+      advance(lexer);
+      while (lexer->lookahead != '\'') {
+        if (lexer->eof(lexer) || lexer->lookahead == '\n' || (in_json && lexer->lookahead == '"')) return false;
+        advance(lexer);
+      }
+      advance(lexer);
+    } else if (c == '$') {
+      advance(lexer);
+      if (lexer->lookahead == '{') {
+        advance(lexer);
+        if (!braced_expansion_closes(scanner, lexer, in_json, depth + 1)) return false;
+        advance(lexer);
+      }
+    } else {
+      advance(lexer);
+    }
+  }
 }
 
 /* --- entry point --------------------------------------------------------------------------- */
@@ -401,11 +486,19 @@ bool tree_sitter_kubefile_external_scanner_scan(void *payload, TSLexer *lexer, c
   int32_t c = lexer->lookahead;
 
   if (c == '\n') {
-    if (scanner->after_comment && scanner->continuing) {
+    if (scanner->after_comment) {
+      // The newline of a comment line belongs to no instruction: inside a continuation BuildKit
+      // drops the line, between instructions it ends like a blank line. As an extra it costs the
+      // parser no step, and it takes the blank lines after it along.
       advance(lexer);
       lexer->mark_end(lexer);
-      consume_blank_lines(lexer);
+      bool blank_lines = consume_blank_lines(lexer);
       scanner->after_comment = false;
+      if (!scanner->continuing) {
+        // BuildKit reads directives until the first line that is not one, blank lines included.
+        scanner->directives_open = scanner->on_directive && !blank_lines;
+        scanner->on_directive = false;
+      }
       lexer->result_symbol = CONTINUATION_NEWLINE;
       return true;
     }
@@ -417,11 +510,15 @@ bool tree_sitter_kubefile_external_scanner_scan(void *payload, TSLexer *lexer, c
       return true;
     }
     if (valid_symbols[NEWLINE]) {
+      // Blank lines after an instruction go with its newline: one token instead of one per line.
       advance(lexer);
       lexer->mark_end(lexer);
+      consume_blank_lines(lexer);
       scanner->continuing = false;
       scanner->after_comment = false;
+      // An instruction or a blank line ends the directive block.
       scanner->directives_open = false;
+      scanner->on_directive = false;
       // Heredocs announced on a line that cannot carry them are forgotten with the line.
       scanner->heredoc_count = 0;
       lexer->result_symbol = NEWLINE;
@@ -433,7 +530,8 @@ bool tree_sitter_kubefile_external_scanner_scan(void *payload, TSLexer *lexer, c
   if (c == '#' && lexer->get_column(lexer) == blanks) {
     enum TokenType kind = scan_comment_line(scanner, lexer);
     if (kind == COMMENT) scanner->directives_open = false;
-    scanner->after_comment = scanner->continuing;
+    scanner->on_directive = kind == PARSER_DIRECTIVE;
+    scanner->after_comment = true;
     lexer->result_symbol = kind;
     return true;
   }
@@ -491,7 +589,11 @@ bool tree_sitter_kubefile_external_scanner_scan(void *payload, TSLexer *lexer, c
     return scan_json_array(scanner, lexer);
   }
 
-  if (c == '<' && valid_symbols[HEREDOC_MARKER]) {
+  if ((c == '<' || (c >= '0' && c <= '9')) && valid_symbols[HEREDOC_MARKER]) {
+    // BuildKit takes a heredoc only from a word that starts with `<<` (or fd digits and `<<`).
+    if (blanks == 0 && lexer->get_column(lexer) != 0) return false;
+    while (lexer->lookahead >= '0' && lexer->lookahead <= '9') advance(lexer);
+    if (lexer->lookahead != '<') return false;
     advance(lexer);
     if (lexer->lookahead != '<') return false;
     advance(lexer);
@@ -501,9 +603,33 @@ bool tree_sitter_kubefile_external_scanner_scan(void *payload, TSLexer *lexer, c
     return true;
   }
 
+  if (c == '$' && valid_symbols[LITERAL_DOLLAR]) {
+    // In CMD and ENTRYPOINT a `$` is literal unless an expansion, a template or `$$` follows.
+    advance(lexer);
+    lexer->mark_end(lexer);
+    c = lexer->lookahead;
+    if (is_name_start(c) || c == '$') return false;
+    if (c == '{') {
+      advance(lexer);
+      // Shell-form CMD allows escape sequences and JSON strings do not: that tells them apart.
+      lexer->result_symbol = LITERAL_DOLLAR;
+      return !braced_expansion_closes(scanner, lexer, !valid_symbols[ESCAPE_SEQUENCE], 0);
+    }
+    if (c == '(' && valid_symbols[TEMPLATE_START]) {
+      lexer->result_symbol = TEMPLATE_START;
+      if (scan_template_start_after_dollar(lexer)) return true;
+      // `$(` without a name and `)` (command substitution, `$( )`): the token is literal `$(`.
+      lexer->result_symbol = LITERAL_DOLLAR;
+      return true;
+    }
+    lexer->result_symbol = LITERAL_DOLLAR;
+    return true;
+  }
+
   if (c == '$' && valid_symbols[TEMPLATE_START]) {
+    advance(lexer);
     lexer->result_symbol = TEMPLATE_START;
-    return scan_template_start(lexer);
+    return scan_template_start_after_dollar(lexer);
   }
 
   return false;

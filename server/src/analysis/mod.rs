@@ -3,9 +3,27 @@
 //! `lsp::convert` and the CLI turn them into protocol or terminal output.
 
 pub mod config;
+pub mod copies;
 pub mod facts;
+pub mod lists;
+pub mod model;
+pub mod variables;
+pub mod actions;
+pub mod folding;
+pub mod symbols;
+pub mod completion;
+pub mod docs;
+#[cfg(test)] mod fixture;
+pub mod format;
+pub mod hover;
+pub mod inlay_hints;
+pub mod code_lens;
+pub mod navigation;
+pub mod semantic_tokens;
+pub mod signature_help;
+pub mod links;
 pub mod diagnostics;
 
 pub use config::Config;
 pub use facts::{ContextFacts, ImageSource};
-pub use diagnostics::{diagnostics, Diagnostic, Fix, Severity, TextEdit};
+pub use diagnostics::{diagnostics, diagnostics_for, Diagnostic, FileKind, Fix, Severity, TextEdit};

@@ -1,7 +1,9 @@
 //! The command line: `kubefile-ls [lsp]`, `check`, `images`, `parse`. Each command calls the same
 //! analysis and context code as the language server and only renders the results.
 
+mod check;
 mod parse;
+mod save;
 
 use std::process::ExitCode;
 
@@ -22,8 +24,12 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Report diagnostics for build files or context directories.
+    Check(check::CheckArgs),
     /// Print the syntax tree of a Kubefile.
     Parse(parse::ParseArgs),
+    /// Pull the context's images into CONTEXT/registry (sealos's registry layout).
+    Save(save::SaveArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -37,6 +43,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         None | Some(Command::Lsp { .. }) => crate::lsp::run_stdio(),
+        Some(Command::Check(args)) => check::run(args),
         Some(Command::Parse(args)) => parse::run(args),
+        Some(Command::Save(args)) => save::run(args),
     }
 }

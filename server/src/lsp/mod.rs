@@ -1,10 +1,72 @@
 //! The language server: tower-lsp-server glue. Converts types, routes requests, holds documents;
 //! no analysis logic of its own.
+//!
+//! - [`server`]: the `LanguageServer` implementation (routing only).
+//! - [`capabilities`]: what we advertise, from what the client supports.
+//! - [`documents`]: open documents (rope + incrementally parsed tree) and their revisions.
+//! - [`diagnostics`]: debounced, version-checked publishing; pull reports; quick fixes.
+//! - [`contexts`]: which documents are Kubefiles; cached build-context facts.
+//! - [`config`]: settings from `initializationOptions` and the workspace.
+//! - [`convert`]: the only place analysis types and positions become LSP types.
+//! - [`worker`]: the thread parsing and analysis run on.
 
-use std::process::ExitCode;
+mod capabilities;
+mod config;
+mod contexts;
+mod convert;
+mod diagnostics;
+mod documents;
+mod server;
+mod session;
+mod worker;
 
-/// Serves LSP on stdin/stdout until the client asks to exit.
+use std::{
+    process::ExitCode,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use tower_lsp_server::LspService;
+
+/// Serves LSP on stdin/stdout until the client asks to exit. Exits with 0 when `shutdown` came
+/// before `exit` (or before stdin closed), 1 otherwise, as the protocol asks.
 pub fn run_stdio() -> ExitCode {
-    eprintln!("kubefile-ls: the language server is not built yet");
-    ExitCode::from(1)
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .thread_name("kubefile-ls")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("kubefile-ls: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let shutdown_requested = Arc::new(AtomicBool::new(false));
+    runtime.block_on({
+        let shutdown_requested = shutdown_requested.clone();
+        async move {
+            let (service, socket) = LspService::new(move |client| server::Server::new(client, shutdown_requested));
+            tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+        }
+    });
+    // Blocking reads of stdin (and any analysis still running) must not hold the process.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    if shutdown_requested.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Logs go to stderr (stdout carries the protocol), filtered by `RUST_LOG` (default `warn`).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).with_env_filter(filter).try_init();
 }

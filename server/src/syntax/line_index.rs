@@ -98,9 +98,9 @@ mod tests {
         let text = "LABEL a=\"😀\" b=c\n";
         let index = LineIndex::new(text);
         let b = text.find("b=").unwrap();
-        assert_eq!(index.line_col(text, b, PositionEncoding::Utf16), LineCol { line: 0, col: 12 });
-        assert_eq!(index.line_col(text, b, PositionEncoding::Utf8), LineCol { line: 0, col: 14 });
-        assert_eq!(index.offset(text, LineCol { line: 0, col: 12 }, PositionEncoding::Utf16), b);
+        assert_eq!(index.line_col(text, b, PositionEncoding::Utf16), LineCol { line: 0, col: 13 });
+        assert_eq!(index.line_col(text, b, PositionEncoding::Utf8), LineCol { line: 0, col: 15 });
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 13 }, PositionEncoding::Utf16), b);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Knows nothing of Sealos, of files on disk, or of LSP. Parsing never fails: a broken Kubefile
 //! gives a tree with ERROR/MISSING nodes, and everything above works on that tree.
 
+pub mod ast;
+pub mod document;
 pub mod line_index;
 
 use std::sync::Arc;

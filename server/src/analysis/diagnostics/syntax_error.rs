@@ -1,40 +1,44 @@
 //! `syntax-error`: text the grammar could not parse.
 
-use crate::syntax::SourceFile;
+use super::{Diagnostic, RuleContext, Severity};
 
-use super::{Diagnostic, Severity};
-
-pub(super) fn check(file: &SourceFile, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let file = cx.file;
     if !file.root().has_error() {
         return;
     }
-    let mut cursor = file.root().walk();
     let mut stack = vec![file.root()];
     while let Some(node) = stack.pop() {
         if node.is_missing() {
-            out.push(Diagnostic {
-                range: node.start_byte()..node.end_byte(),
-                severity: Severity::Error,
-                code: "syntax-error",
-                message: format!("syntax error: missing {}", node.kind()),
-                fixes: Vec::new(),
-                unnecessary: false,
-            });
+            let message = format!("syntax error: `{}` is missing here", node.kind());
+            out.push(Diagnostic::new("syntax-error", Severity::Error, node.start_byte()..node.end_byte(), message));
         } else if node.is_error() {
-            out.push(Diagnostic {
-                range: node.start_byte()..node.end_byte(),
-                severity: Severity::Error,
-                code: "syntax-error",
-                message: format!("syntax error: unexpected `{}`", first_line(file.node_text(node))),
-                fixes: Vec::new(),
-                unnecessary: false,
-            });
+            let text = file.node_text(node).lines().next().unwrap_or("").trim();
+            let message = format!("syntax error: cannot parse `{text}`");
+            out.push(Diagnostic::new("syntax-error", Severity::Error, node.start_byte()..node.end_byte(), message));
         } else if node.has_error() {
+            let mut cursor = node.walk();
             stack.extend(node.children(&mut cursor));
         }
     }
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("").trim()
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::analysis::diagnostics::fixture::check;
+
+    #[test]
+    fn fires_on_unterminated_json_string_in_copy() {
+        expect![[r#"
+            2:12-2:14 error[syntax-error] syntax error: cannot parse `"b`
+        "#]]
+        .assert_eq(&check("syntax-error", "FROM scratch\nCOPY [\"a\", \"b\nCOPY a b\n"));
+    }
+
+    #[test]
+    fn does_not_fire_on_valid_file() {
+        expect![[""]].assert_eq(&check("syntax-error", "FROM scratch\nCOPY . .\nCMD [\"bash x.sh\"]\n"));
+    }
 }

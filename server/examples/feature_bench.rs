@@ -1,0 +1,166 @@
+//! In-process timings of the editor features (analysis only: the file is parsed once, as the
+//! server keeps the tree of an open document).
+//!
+//! ```text
+//! python3 ../shared/tools/lsp_probe.py gen --lines 10000 --out /tmp/big.Dockerfile
+//! cargo run --release -p kubefile-ls --example feature_bench -- /tmp/big.Dockerfile [ROUNDS] [FILTER]
+//! ```
+//! Completion and hover positions are picked like `lsp_probe.py --auto 16` picks them (after `$`
+//! and `${`, after `--from=`, blank lines and line ends; instruction keywords and variable names).
+
+use std::time::{Duration, Instant};
+
+use kubefile_ls::{
+    analysis::{
+        completion::{completion, CompletionOptions},
+        folding::folding_ranges,
+        format::{format, FormatOptions},
+        hover::{hover, HoverOptions},
+        inlay_hints::{inlay_hints, InlayHintOptions},
+        navigation,
+        semantic_tokens::{encode, semantic_tokens},
+        symbols::document_symbols,
+        Config,
+    },
+    syntax::{PositionEncoding, SourceFile},
+};
+
+fn spread<T: Clone>(candidates: &[T], k: usize) -> Vec<T> {
+    if candidates.len() <= k {
+        return candidates.to_vec();
+    }
+    let step = candidates.len() as f64 / k as f64;
+    (0..k).map(|i| candidates[(i as f64 * step) as usize].clone()).collect()
+}
+
+/// The positions `lsp_probe.py auto_positions` picks, as byte offsets.
+fn positions(text: &str, k: usize) -> (Vec<usize>, Vec<usize>) {
+    let (mut var, mut flag, mut blank, mut eol, mut keyword, mut var_name) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut start = 0;
+    for raw in text.split('\n') {
+        let line = raw.trim_end_matches('\r');
+        let trimmed = line.trim_start();
+        if !trimmed.starts_with('#') {
+            if trimmed.is_empty() {
+                blank.push(start);
+            } else {
+                if trimmed.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                    let word_end = trimmed.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(trimmed.len());
+                    if trimmed[word_end..].is_empty() || trimmed[word_end..].starts_with(char::is_whitespace) {
+                        keyword.push(start + (line.len() - trimmed.len()) + 1);
+                        eol.push(start + line.len());
+                    }
+                }
+                let bytes = line.as_bytes();
+                for (i, _) in line.match_indices('$') {
+                    let brace = bytes.get(i + 1) == Some(&b'{');
+                    let name_at = i + 1 + usize::from(brace);
+                    if bytes.get(name_at).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+                        var.push(start + name_at);
+                        var_name.push(start + name_at + 1);
+                    }
+                }
+                if let Some(i) = line.find("--from=") {
+                    flag.push(start + i + "--from=".len());
+                }
+            }
+        }
+        start += raw.len() + 1;
+    }
+    let groups: Vec<&Vec<usize>> = [&var, &flag, &blank, &eol].into_iter().filter(|g| !g.is_empty()).collect();
+    let mut completion: Vec<usize> = groups.iter().flat_map(|g| spread(g, (k / groups.len()).max(1))).collect();
+    let hgroups: Vec<&Vec<usize>> = [&keyword, &var_name].into_iter().filter(|g| !g.is_empty()).collect();
+    let mut hover: Vec<usize> = hgroups.iter().flat_map(|g| spread(g, (k / hgroups.len()).max(1))).collect();
+    completion.sort();
+    hover.sort();
+    (completion, hover)
+}
+
+struct Stats {
+    name: &'static str,
+    samples: Vec<Duration>,
+}
+
+impl Stats {
+    fn ms(d: Duration) -> f64 {
+        d.as_secs_f64() * 1000.0
+    }
+
+    fn print(&mut self) {
+        self.samples.sort();
+        let n = self.samples.len();
+        let pct = |p: f64| self.samples[((n as f64 * p).ceil() as usize).clamp(1, n) - 1];
+        let mean = self.samples.iter().sum::<Duration>() / n as u32;
+        println!(
+            "| {:<28} | {:>5} | {:>8.3} | {:>8.3} | {:>8.3} | {:>8.3} |",
+            self.name,
+            n,
+            Self::ms(pct(0.5)),
+            Self::ms(pct(0.95)),
+            Self::ms(*self.samples.last().unwrap()),
+            Self::ms(mean)
+        );
+    }
+}
+
+fn time<R>(name: &'static str, runs: usize, mut f: impl FnMut(usize) -> R) -> Stats {
+    let filter = std::env::args().nth(3).unwrap_or_default();
+    let runs = if name.contains(filter.as_str()) { runs } else { 1 };
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let start = Instant::now();
+        let result = f(i);
+        samples.push(start.elapsed());
+        std::hint::black_box(result);
+    }
+    Stats { name, samples }
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().expect("usage: feature_bench FILE [ROUNDS]");
+    let rounds: usize = args.next().map_or(200, |n| n.parse().expect("ROUNDS is a number"));
+    let filter = args.next().unwrap_or_default();
+    let text = std::fs::read_to_string(&path).expect("readable file");
+    let config = Config::default();
+
+    let parse = time("parse (once per edit)", 20, |_| SourceFile::parse(&text));
+    let file = SourceFile::parse(&text);
+    let (completion_at, hover_at) = positions(&text, 16);
+    println!(
+        "{path}: {} lines, {} bytes; {} completion and {} hover positions, {rounds} requests each\n",
+        text.lines().count(),
+        text.len(),
+        completion_at.len(),
+        hover_at.len()
+    );
+    println!("| {:<28} | {:>5} | {:>8} | {:>8} | {:>8} | {:>8} |", "feature", "runs", "p50 ms", "p95 ms", "max ms", "mean ms");
+    println!("|{:-<30}|{:->7}|{:->10}|{:->10}|{:->10}|{:->10}|", "", "", "", "", "", "");
+    let mut all = vec![parse];
+    let caps = CompletionOptions::default();
+    all.push(time("completion", rounds, |i| completion(&file, completion_at[i % completion_at.len()], None, &config, &caps)));
+    let hover_opts = HoverOptions::default();
+    all.push(time("hover", rounds, |i| hover(&file, hover_at[i % hover_at.len()], None, &config, &hover_opts)));
+    all.push(time("definition", rounds, |i| navigation::goto_definition(&file, hover_at[i % hover_at.len()])));
+    all.push(time("references", rounds, |i| navigation::references(&file, hover_at[i % hover_at.len()], true)));
+    all.push(time("semantic tokens (full)", 20, |_| encode(&file, &semantic_tokens(&file, None), PositionEncoding::Utf16)));
+    let mid = text.len() / 2;
+    all.push(time("semantic tokens (range 100 l.)", 50, |_| semantic_tokens(&file, Some(mid..(mid + 3400).min(text.len())))));
+    all.push(time("document symbols", 20, |_| document_symbols(&file)));
+    all.push(time("folding ranges", 20, |_| folding_ranges(&file)));
+    let format_opts = FormatOptions::default();
+    all.push(time("formatting (document)", 20, |_| format(&file, &format_opts)));
+    all.push(time("inlay hints (100 lines)", 50, |_| inlay_hints(&file, mid..(mid + 3400).min(text.len()), None, &config, &InlayHintOptions::default())));
+    for stats in all.iter_mut().filter(|stats| stats.name.contains(filter.as_str())) {
+        stats.print();
+    }
+    if let Some(kib) = peak_rss_kib() {
+        println!("\npeak RSS of this process: {:.1} MiB", kib as f64 / 1024.0);
+    }
+}

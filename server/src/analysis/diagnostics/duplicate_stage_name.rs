@@ -1,0 +1,48 @@
+//! `duplicate-stage-name`: two stages with the same name (compared case-insensitively, as BuildKit
+//! does; BuildKit's DuplicateStageName, hadolint DL3024): `COPY --from=name` and `FROM name` then
+//! name two stages, and which one is used depends on the builder.
+
+use super::{Diagnostic, RuleContext, Severity};
+
+pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for stage in &cx.model.stages {
+        let (Some(name), Some(alias)) = (&stage.name, stage.from.node.child_by_field_name("as")) else { continue };
+        if name.is_empty() || name.contains('$') {
+            continue;
+        }
+        let lower = name.to_lowercase();
+        if let Some((_, line)) = seen.iter().find(|(seen, _)| *seen == lower) {
+            out.push(Diagnostic::new(
+                "duplicate-stage-name",
+                Severity::Warning,
+                alias.byte_range(),
+                format!(
+                    "stage name `{name}` is already used on line {line}: `COPY --from={lower}` and `FROM {lower}` become ambiguous; rename one of them"
+                ),
+            ));
+        } else {
+            seen.push((lower, stage.from.node.start_position().row + 1));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::analysis::diagnostics::fixture::check;
+
+    #[test]
+    fn fires_on_reused_name_ignoring_case() {
+        expect![[r#"
+            2:16-2:21 warning[duplicate-stage-name] stage name `Build` is already used on line 1: `COPY --from=build` and `FROM build` become ambiguous; rename one of them
+        "#]]
+        .assert_eq(&check("duplicate-stage-name", "FROM alpine AS build\nFROM alpine AS Build\nFROM scratch\n"));
+    }
+
+    #[test]
+    fn does_not_fire_on_distinct_names() {
+        expect![[""]].assert_eq(&check("duplicate-stage-name", "FROM alpine AS a\nFROM alpine AS b\nFROM scratch\n"));
+    }
+}

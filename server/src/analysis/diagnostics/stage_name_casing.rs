@@ -1,0 +1,75 @@
+//! `stage-name-casing`: `FROM image AS Builder` (BuildKit's StageNameCasing). BuildKit lowercases
+//! stage names, so `Builder` and `builder` are the same stage; writing them in lower case keeps
+//! `COPY --from=` references unambiguous across builders.
+
+use super::{Diagnostic, RuleContext, Severity, TextEdit};
+
+pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    for stage in &cx.model.stages {
+        let (Some(name), Some(alias)) = (&stage.name, stage.from.node.child_by_field_name("as")) else { continue };
+        if name.contains('$') || *name == name.to_lowercase() {
+            continue;
+        }
+        let lower = name.to_lowercase();
+        let mut edits = vec![TextEdit { range: alias.byte_range(), new_text: cx.file.node_text(alias).to_lowercase() }];
+        // References to the stage, which BuildKit matches case-insensitively.
+        for instruction in &cx.model.instructions {
+            let reference = match instruction.node.kind() {
+                "from_instruction" if instruction.node.start_byte() > stage.from.node.start_byte() => {
+                    instruction.node.child_by_field_name("image")
+                }
+                "copy_instruction" => instruction.flag(cx.file, "from").and_then(|flag| flag.value_node()),
+                _ => None,
+            };
+            if let Some(node) = reference {
+                if cx.file.node_text(node).eq_ignore_ascii_case(name) {
+                    edits.push(TextEdit { range: node.byte_range(), new_text: cx.file.node_text(node).to_lowercase() });
+                }
+            }
+        }
+        out.push(
+            Diagnostic::new(
+                "stage-name-casing",
+                Severity::Warning,
+                alias.byte_range(),
+                format!("stage name `{name}` should be lower case (`{lower}`): BuildKit lowercases stage names"),
+            )
+            .with_fix(format!("Rename the stage to `{lower}`"), edits),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::analysis::diagnostics::fixture::{check, fix};
+
+    #[test]
+    fn fires_on_upper_case_stage_name() {
+        expect![[r#"
+            1:16-1:23 warning[stage-name-casing] stage name `Builder` should be lower case (`builder`): BuildKit lowercases stage names
+        "#]]
+        .assert_eq(&check("stage-name-casing", "FROM alpine AS Builder\nFROM scratch\n"));
+    }
+
+    #[test]
+    fn does_not_fire_on_lower_case_or_unnamed_stages() {
+        expect![[""]].assert_eq(&check("stage-name-casing", "FROM alpine AS build-1\nFROM scratch\nFROM x AS ${NAME}\n"));
+    }
+
+    #[test]
+    fn quick_fix_renames_the_stage_and_its_references() {
+        expect![[r#"
+            Rename the stage to `builder`
+            FROM alpine AS builder
+            FROM builder AS next
+            FROM scratch
+            COPY --from=builder /a /a
+        "#]]
+        .assert_eq(&fix(
+            "stage-name-casing",
+            "FROM alpine AS Builder\nFROM Builder AS next\nFROM scratch\nCOPY --from=BUILDER /a /a\n",
+        ));
+    }
+}

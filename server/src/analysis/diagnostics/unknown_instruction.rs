@@ -1,0 +1,82 @@
+//! `unknown-instruction`: a keyword buildah rejects ("Build error: Unknown instruction").
+
+use super::{did_you_mean, Diagnostic, RuleContext, Severity};
+use crate::{sealos::instructions::INSTRUCTIONS, syntax::ast::Instruction};
+
+pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    for instruction in &cx.model.instructions {
+        let instruction = nested(*instruction);
+        if instruction.node.kind() != "unknown_instruction" {
+            continue;
+        }
+        let Some(name) = instruction.node.child_by_field_name("name") else { continue };
+        let word = cx.file.node_text(name);
+        let range = name.byte_range();
+        let diagnostic = match did_you_mean(word, INSTRUCTIONS.iter().copied()) {
+            Some(suggestion) => Diagnostic::new(
+                "unknown-instruction",
+                Severity::Error,
+                range.clone(),
+                format!("unknown instruction `{word}`: did you mean `{suggestion}`?"),
+            )
+            .with_replacement(format!("Change to `{suggestion}`"), range, suggestion),
+            None => Diagnostic::new(
+                "unknown-instruction",
+                Severity::Error,
+                range,
+                format!("unknown instruction `{word}`: buildah stops the build here"),
+            ),
+        };
+        out.push(diagnostic);
+    }
+}
+
+/// The instruction an ONBUILD wraps, which must be a known instruction too.
+fn nested(instruction: Instruction<'_>) -> Instruction<'_> {
+    let mut current = instruction;
+    while current.node.kind() == "onbuild_instruction" {
+        match current.node.named_child(0).and_then(Instruction::cast) {
+            Some(inner) => current = inner,
+            None => break,
+        }
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::analysis::diagnostics::fixture::{check, fix};
+
+    #[test]
+    fn fires_with_did_you_mean() {
+        expect![[r#"
+            1:1-1:5 error[unknown-instruction] unknown instruction `FORM`: did you mean `FROM`?
+            3:9-3:13 error[unknown-instruction] unknown instruction `COPZ`: did you mean `COPY`?
+        "#]]
+        .assert_eq(&check("unknown-instruction", "FORM scratch\nCOPY . .\nONBUILD COPZ a b\n"));
+    }
+
+    #[test]
+    fn fires_without_suggestion() {
+        expect![[r#"
+            2:1-2:12 error[unknown-instruction] unknown instruction `HELLOWORLDX`: buildah stops the build here
+        "#]]
+        .assert_eq(&check("unknown-instruction", "FROM scratch\nHELLOWORLDX a\n"));
+    }
+
+    #[test]
+    fn does_not_fire_on_lowercase_keywords() {
+        expect![[""]].assert_eq(&check("unknown-instruction", "from scratch\ncopy . .\n"));
+    }
+
+    #[test]
+    fn quick_fix_replaces_keyword() {
+        expect![[r#"
+            Change to `FROM`
+            FROM scratch
+        "#]]
+        .assert_eq(&fix("unknown-instruction", "FORM scratch\n"));
+    }
+}

@@ -1,0 +1,113 @@
+//! `unknown-stage`: `COPY --from=x` where `x` is meant as a stage but names no earlier stage.
+//! buildah only looks at the stages before the current one and otherwise pulls an image named
+//! `x`, so a later stage, a typo of a stage name, or a stage index out of range fails the build.
+//! A value that may be an image (`nginx`, `alpine:3`, `quay.io/x/y`) is never reported.
+
+use super::{did_you_mean, Diagnostic, RuleContext, Severity};
+use crate::syntax::ast;
+
+pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    for (index, stage) in cx.model.stages.iter().enumerate() {
+        let earlier: Vec<&str> = cx.model.stages[..index].iter().filter_map(|s| s.name.as_deref()).collect();
+        for instruction in &stage.instructions {
+            if instruction.node.kind() != "copy_instruction" {
+                continue;
+            }
+            let Some(value_node) = instruction.flag(cx.file, "from").and_then(|flag| flag.value_node()) else { continue };
+            let value = ast::literal_text(cx.file, value_node);
+            if value.is_empty() || value.contains('$') {
+                continue;
+            }
+            let range = value_node.byte_range();
+            if let Ok(number) = value.parse::<usize>() {
+                if number > index {
+                    out.push(Diagnostic::new(
+                        "unknown-stage",
+                        Severity::Warning,
+                        range,
+                        format!(
+                            "there is no stage {number} before this one (stages are numbered from 0; this is stage {index}): buildah fails to find it"
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let lower = value.to_lowercase();
+            if earlier.iter().any(|name| name.to_lowercase() == lower)
+                || stage.name.as_deref().is_some_and(|own| own.to_lowercase() == lower)
+            {
+                continue;
+            }
+            if let Some(later) = cx.model.stages[index + 1..]
+                .iter()
+                .find(|s| s.name.as_deref().is_some_and(|name| name.to_lowercase() == lower))
+            {
+                let line = later.from.node.start_position().row + 1;
+                out.push(Diagnostic::new(
+                    "unknown-stage",
+                    Severity::Warning,
+                    range,
+                    format!(
+                        "stage `{value}` is defined later (line {line}): `COPY --from` can only use an earlier stage, buildah would pull an image named `{value}`; move that stage up"
+                    ),
+                ));
+                continue;
+            }
+            if value.contains(['/', ':', '@', '.']) {
+                continue;
+            }
+            if let Some(suggestion) = did_you_mean(&value, earlier.iter().copied()) {
+                out.push(
+                    Diagnostic::new(
+                        "unknown-stage",
+                        Severity::Warning,
+                        range.clone(),
+                        format!(
+                            "no stage is named `{value}`: did you mean `{suggestion}`? (buildah would pull an image named `{value}`)"
+                        ),
+                    )
+                    .with_replacement(format!("Change to `{suggestion}`"), range, suggestion),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::analysis::diagnostics::fixture::{check, fix};
+
+    #[test]
+    fn fires_on_typo_later_stage_and_index_out_of_range() {
+        expect![[r#"
+            3:13-3:20 warning[unknown-stage] no stage is named `buidler`: did you mean `builder`? (buildah would pull an image named `buidler`)
+            4:13-4:17 warning[unknown-stage] stage `late` is defined later (line 5): `COPY --from` can only use an earlier stage, buildah would pull an image named `late`; move that stage up
+            6:13-6:14 warning[unknown-stage] there is no stage 5 before this one (stages are numbered from 0; this is stage 2): buildah fails to find it
+        "#]]
+        .assert_eq(&check(
+            "unknown-stage",
+            "FROM alpine AS builder\nFROM scratch\nCOPY --from=buidler /a /a\nCOPY --from=late /b /b\nFROM alpine AS late\nCOPY --from=5 /c /c\n",
+        ));
+    }
+
+    #[test]
+    fn does_not_fire_on_stages_images_or_variables() {
+        expect![[""]].assert_eq(&check(
+            "unknown-stage",
+            "FROM alpine AS builder\nFROM scratch\nCOPY --from=Builder /a /a\nCOPY --from=0 /a /a\nCOPY --from=nginx /x /x\nCOPY --from=quay.io/a/b:1 /y /y\nCOPY --from=${STAGE} /z /z\n",
+        ));
+    }
+
+    #[test]
+    fn quick_fix_uses_the_stage_name() {
+        expect![[r#"
+            Change to `builder`
+            FROM alpine AS builder
+            FROM scratch
+            COPY --from=builder /a /a
+        "#]]
+        .assert_eq(&fix("unknown-stage", "FROM alpine AS builder\nFROM scratch\nCOPY --from=buidler /a /a\n"));
+    }
+}

@@ -1,0 +1,341 @@
+//! Structure: hierarchical document symbols (parser directives and global ARGs at the top, then one
+//! symbol per stage with its instructions; ENV/ARG/LABEL pairs are children of their instruction)
+//! and selection ranges (word → pair → instruction → stage → file).
+
+use tree_sitter::Node;
+
+use super::model::Model;
+use crate::{
+    sealos::docs::instructions as instruction_docs,
+    syntax::{ast, SourceFile, TextRange},
+};
+
+/// Our symbol kinds; the LSP layer maps Stage → Class, Instruction → Function, Variable →
+/// Variable, Label → Property, Directive → Key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolKind {
+    Stage,
+    Instruction,
+    Variable,
+    Label,
+    Directive,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentSymbol {
+    pub name: String,
+    pub detail: Option<String>,
+    pub kind: SymbolKind,
+    pub deprecated: bool,
+    /// The whole construct.
+    pub range: TextRange,
+    /// The part to reveal and select (inside `range`).
+    pub selection_range: TextRange,
+    pub children: Vec<DocumentSymbol>,
+}
+
+/// The outline of a Kubefile, in one pass over the top-level nodes.
+pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol> {
+    let mut out = Vec::new();
+    let mut stage: Option<DocumentSymbol> = None;
+    let mut stages = 0;
+    let root = file.root();
+    let mut cursor = root.walk();
+    if !cursor.goto_first_child() {
+        return out;
+    }
+    loop {
+        let node = cursor.node();
+        let kind = node.kind();
+        if kind == "parser_directive" {
+            let text = file.node_text(node).trim_start_matches('#').trim();
+            let (name, value) = text.split_once('=').unwrap_or((text, ""));
+            out.push(DocumentSymbol {
+                name: name.trim().to_string(),
+                detail: Some(value.trim().to_string()),
+                kind: SymbolKind::Directive,
+                deprecated: false,
+                range: node.byte_range(),
+                selection_range: node.byte_range(),
+                children: Vec::new(),
+            });
+        } else if kind.ends_with("_instruction") {
+            let symbol = instruction_symbol(file, node, &mut cursor);
+            if kind == "from_instruction" {
+                out.extend(stage.take());
+                let name = node.child_by_field_name("as");
+                let image = node.child_by_field_name("image");
+                stage = Some(DocumentSymbol {
+                    name: name.map_or_else(|| format!("stage {stages}"), |n| text_of(file, n)),
+                    detail: Some(format!("FROM {}", image.map_or_else(String::new, |n| text_of(file, n)))),
+                    kind: SymbolKind::Stage,
+                    deprecated: false,
+                    range: node.byte_range(),
+                    selection_range: name.or(image).unwrap_or(node).byte_range(),
+                    children: vec![symbol],
+                });
+                stages += 1;
+            } else if let Some(open) = stage.as_mut() {
+                open.range.end = node.end_byte();
+                open.children.push(symbol);
+            } else {
+                out.push(symbol);
+            }
+        }
+        if !cursor.goto_next_sibling() {
+            break;
+        }
+    }
+    out.extend(stage);
+    out
+}
+
+/// The literal text of a word; plain words (the common case) without walking their subtree.
+fn text_of(file: &SourceFile, node: Node<'_>) -> String {
+    let text = file.node_text(node);
+    if node.child_count() == 0 && !text.contains(['"', '\'', '\\', '`']) {
+        text.to_string()
+    } else {
+        ast::literal_text(file, node)
+    }
+}
+
+/// The symbol of the instruction under `cursor` (the cursor is left where it was).
+fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitter::TreeCursor<'_>) -> DocumentSymbol {
+    let kind = node.kind();
+    let mut keyword_range = node.start_byte()..node.start_byte();
+    let mut children = Vec::new();
+    if cursor.goto_first_child() {
+        keyword_range = cursor.node().byte_range();
+        let pair_kind = match kind {
+            "label_instruction" => Some(SymbolKind::Label),
+            "env_instruction" | "arg_instruction" => Some(SymbolKind::Variable),
+            _ => None,
+        };
+        if pair_kind.is_some() || kind == "onbuild_instruction" {
+            while cursor.goto_next_sibling() {
+                let child = cursor.node();
+                match (child.kind(), pair_kind) {
+                    ("key_value_pair", Some(symbol_kind)) => {
+                        let Some(key) = child.child_by_field_name("key") else { continue };
+                        let value = child.child_by_field_name("value");
+                        children.push(DocumentSymbol {
+                            name: text_of(file, key),
+                            detail: value.map(|value| summary(&text_of(file, value))),
+                            kind: symbol_kind,
+                            deprecated: false,
+                            range: child.byte_range(),
+                            selection_range: key.byte_range(),
+                            children: Vec::new(),
+                        });
+                    }
+                    ("arg_name", Some(symbol_kind)) => children.push(DocumentSymbol {
+                        name: text_of(file, child),
+                        detail: None,
+                        kind: symbol_kind,
+                        deprecated: false,
+                        range: child.byte_range(),
+                        selection_range: child.byte_range(),
+                        children: Vec::new(),
+                    }),
+                    (nested, None) if nested.ends_with("_instruction") => {
+                        let mut inner = child.walk();
+                        children.push(instruction_symbol(file, child, &mut inner));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        cursor.goto_parent();
+    }
+    let keyword = match kind {
+        "unknown_instruction" => file.text()[keyword_range.clone()].to_ascii_uppercase(),
+        _ => ast::kind_keyword(kind).to_string(),
+    };
+    let detail = summary(&file.text()[keyword_range.end.min(node.end_byte())..node.end_byte()]);
+    DocumentSymbol {
+        deprecated: instruction_docs::find(&keyword).is_some_and(|doc| doc.deprecated),
+        name: keyword,
+        detail: (!detail.is_empty()).then_some(detail),
+        kind: SymbolKind::Instruction,
+        range: node.byte_range(),
+        selection_range: keyword_range,
+        children,
+    }
+}
+
+/// One line of at most 60 characters, continuations joined (comment lines dropped).
+fn summary(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(64));
+    let mut count = 0;
+    for line in text.lines() {
+        let line = line.trim().trim_end_matches('\\').trim_end_matches('`').trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+            count += 1;
+        }
+        for c in line.chars() {
+            if count == 59 {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
+}
+
+/// A selection range and the ranges that contain it, innermost first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectionRange {
+    pub range: TextRange,
+    pub parent: Option<Box<SelectionRange>>,
+}
+
+impl SelectionRange {
+    /// The chain from innermost to outermost.
+    pub fn ranges(&self) -> Vec<TextRange> {
+        let mut out = vec![self.range.clone()];
+        let mut parent = self.parent.as_deref();
+        while let Some(p) = parent {
+            out.push(p.range.clone());
+            parent = p.parent.as_deref();
+        }
+        out
+    }
+}
+
+/// Selection ranges for each offset (smart expand selection).
+pub fn selection_ranges(file: &SourceFile, offsets: &[usize]) -> Vec<SelectionRange> {
+    let start = offsets.iter().copied().min().unwrap_or(0);
+    let end = offsets.iter().copied().max().unwrap_or(0);
+    let model = super::navigation::local_model(file, start..end);
+    offsets.iter().map(|&offset| selection_range(file, &model, offset)).collect()
+}
+
+fn selection_range(file: &SourceFile, model: &Model<'_>, offset: usize) -> SelectionRange {
+    let text = file.text();
+    let offset = offset.min(text.len());
+    let mut chain: Vec<TextRange> = Vec::new();
+    let node = file.root().descendant_for_byte_range(offset, offset);
+    let mut current: Option<Node<'_>> = node;
+    while let Some(n) = current {
+        if n.kind() == "source_file" {
+            break;
+        }
+        // Inside a quoted string: the content without its quotes first.
+        if matches!(n.kind(), "double_quoted_string" | "single_quoted_string" | "json_string") && n.end_byte() - n.start_byte() >= 2 {
+            chain.push(n.start_byte() + 1..n.end_byte() - 1);
+        }
+        chain.push(n.byte_range());
+        if n.parent().is_some_and(|p| p.kind() == "source_file") {
+            // The instruction's stage, when it has more than the FROM line.
+            if let Some(stage) = model.stages.iter().rev().find(|stage| stage.from.node.start_byte() <= n.start_byte()) {
+                let end = stage.instructions.last().map_or(stage.from.node.end_byte(), |last| last.node.end_byte());
+                chain.push(stage.from.node.start_byte()..end);
+            }
+        }
+        current = n.parent();
+    }
+    chain.push(0..text.len());
+    chain.retain(|range| range.start <= offset && offset <= range.end);
+    chain.dedup();
+    // Keep the chain strictly growing.
+    let mut ranges: Vec<TextRange> = Vec::new();
+    for range in chain {
+        if ranges.last().is_none_or(|last| range.start <= last.start && last.end <= range.end && range != *last) {
+            ranges.push(range);
+        }
+    }
+    let mut result: Option<SelectionRange> = None;
+    for range in ranges.into_iter().rev() {
+        result = Some(SelectionRange { range, parent: result.map(Box::new) });
+    }
+    result.unwrap_or(SelectionRange { range: offset..offset, parent: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+    use crate::analysis::fixture;
+
+    fn render(file: &SourceFile, symbols: &[DocumentSymbol], depth: usize, out: &mut String) {
+        for symbol in symbols {
+            out.push_str(&format!(
+                "{}{:?} {}{} {} sel={}{}\n",
+                "  ".repeat(depth),
+                symbol.kind,
+                symbol.name,
+                symbol.detail.as_deref().map(|d| format!(" [{d}]")).unwrap_or_default(),
+                fixture::range(file, &symbol.range),
+                fixture::range(file, &symbol.selection_range),
+                if symbol.deprecated { " deprecated" } else { "" },
+            ));
+            render(file, &symbol.children, depth + 1, out);
+        }
+    }
+
+    #[test]
+    fn stages_instructions_and_pairs() {
+        let file = SourceFile::parse(
+            "# escape=\\\nARG BASE=alpine\nFROM ${BASE} AS build\nRUN make \\\n    all\nFROM scratch\nLABEL sealos.io.type=\"application\" \\\n      version=v1\nENV NAME=${NAME:-\"nginx\"} NS=default\nCOPY --from=build /out /\nMAINTAINER me\nONBUILD COPY a b\nCMD [\"helm upgrade -i $(NAME)\"]\n",
+        );
+        let mut out = String::new();
+        render(&file, &document_symbols(&file), 0, &mut out);
+        expect![[r#"
+            Directive escape [\] 1:1-1:11 sel=1:1-1:11
+            Instruction ARG [BASE=alpine] 2:1-2:16 sel=2:1-2:4
+              Variable BASE [alpine] 2:5-2:16 sel=2:5-2:9
+            Stage build [FROM ${BASE}] 3:1-5:8 sel=3:17-3:22
+              Instruction FROM [${BASE} AS build] 3:1-3:22 sel=3:1-3:5
+              Instruction RUN [make all] 4:1-5:8 sel=4:1-4:4
+            Stage stage 1 [FROM scratch] 6:1-13:32 sel=6:6-6:13
+              Instruction FROM [scratch] 6:1-6:13 sel=6:1-6:5
+              Instruction LABEL [sealos.io.type="application" version=v1] 7:1-8:17 sel=7:1-7:6
+                Label sealos.io.type [application] 7:7-7:35 sel=7:7-7:21
+                Label version [v1] 8:7-8:17 sel=8:7-8:14
+              Instruction ENV [NAME=${NAME:-"nginx"} NS=default] 9:1-9:37 sel=9:1-9:4
+                Variable NAME [nginx] 9:5-9:26 sel=9:5-9:9
+                Variable NS [default] 9:27-9:37 sel=9:27-9:29
+              Instruction COPY [--from=build /out /] 10:1-10:25 sel=10:1-10:5
+              Instruction MAINTAINER [me] 11:1-11:14 sel=11:1-11:11 deprecated
+              Instruction ONBUILD [COPY a b] 12:1-12:17 sel=12:1-12:8
+                Instruction COPY [a b] 12:9-12:17 sel=12:9-12:13
+              Instruction CMD [["helm upgrade -i $(NAME)"]] 13:1-13:32 sel=13:1-13:4
+        "#]].assert_eq(&out);
+    }
+
+    #[test]
+    fn broken_file_still_has_an_outline() {
+        let file = SourceFile::parse("FROM scratch\nCOPY [\"a\nENV\nFOO bar\n");
+        let mut out = String::new();
+        render(&file, &document_symbols(&file), 0, &mut out);
+        expect![[r#"
+            Stage stage 0 [FROM scratch] 1:1-4:8 sel=1:6-1:13
+              Instruction FROM [scratch] 1:1-1:13 sel=1:1-1:5
+              Instruction COPY [[] 2:1-2:7 sel=2:1-2:5
+              Instruction ENV 3:1-3:4 sel=3:1-3:4
+              Instruction FOO [bar] 4:1-4:8 sel=4:1-4:4
+        "#]].assert_eq(&out);
+    }
+
+    #[test]
+    fn selection_expands_word_pair_instruction_stage_file() {
+        let f = fixture::parse("FROM scratch\nENV A=1 NAME=\"ng$0inx\"\nCMD x\n");
+        let ranges = selection_ranges(&f.file, &[f.offset()]);
+        let out: Vec<String> = ranges[0].ranges().iter().map(|r| format!("[{}]", fixture::slice(&f.file, r).replace('\n', "⏎"))).collect();
+        expect![[r#"
+            [nginx]
+            ["nginx"]
+            [NAME="nginx"]
+            [ENV A=1 NAME="nginx"]
+            [FROM scratch⏎ENV A=1 NAME="nginx"⏎CMD x]
+            [FROM scratch⏎ENV A=1 NAME="nginx"⏎CMD x⏎]"#]].assert_eq(&out.join("\n"));
+    }
+}

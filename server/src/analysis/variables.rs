@@ -1,0 +1,131 @@
+//! ENV and ARG scopes: which variables an instruction sees, where they were defined, and what
+//! they expand to at build time (BuildKit) and at `sealos run` (the image ENV).
+
+use tree_sitter::Node;
+
+use super::model::{Model, Stage};
+use crate::syntax::ast::{self, Instruction};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefinitionKind {
+    Env,
+    Arg,
+}
+
+/// One `NAME=value` (or `ARG NAME`) definition.
+#[derive(Clone, Debug)]
+pub struct Definition<'t> {
+    pub name: String,
+    pub kind: DefinitionKind,
+    pub instruction: Instruction<'t>,
+    pub key_node: Node<'t>,
+    pub value_node: Option<Node<'t>>,
+    /// The build-time value with earlier definitions expanded.
+    pub value: Option<String>,
+}
+
+/// Definitions visible to an instruction starting at `offset`, in definition order: the ARG/ENV
+/// lines of its stage before it. Global ARGs (before the first FROM) are visible only in FROM
+/// lines and where a stage re-declares them with a bare `ARG NAME`.
+pub fn visible_at<'t>(model: &Model<'t>, offset: usize) -> Vec<Definition<'t>> {
+    let global = global_args(model);
+    let stage = model.stages.iter().rev().find(|stage| stage.from.node.start_byte() <= offset);
+    let Some(stage) = stage else { return global };
+    if stage.from.node.end_byte() >= offset {
+        return global;
+    }
+    stage_definitions(model, stage, Some(offset), &global)
+}
+
+/// Definitions of a whole stage, in order.
+pub fn stage_definitions<'t>(
+    model: &Model<'t>,
+    stage: &Stage<'t>,
+    before: Option<usize>,
+    global: &[Definition<'t>],
+) -> Vec<Definition<'t>> {
+    let file = model.file;
+    let mut visible: Vec<Definition<'t>> = Vec::new();
+    for instruction in &stage.instructions {
+        if before.is_some_and(|offset| instruction.node.start_byte() >= offset) {
+            break;
+        }
+        let kind = match instruction.node.kind() {
+            "env_instruction" => DefinitionKind::Env,
+            "arg_instruction" => DefinitionKind::Arg,
+            _ => continue,
+        };
+        // Each pair expands with what was visible before the instruction (BuildKit semantics).
+        let before_instruction = visible.clone();
+        let mut cursor = instruction.node.walk();
+        for child in instruction.node.named_children(&mut cursor) {
+            let (key_node, value_node) = match child.kind() {
+                "key_value_pair" => match child.child_by_field_name("key") {
+                    Some(key) => (key, child.child_by_field_name("value")),
+                    None => continue,
+                },
+                "arg_name" => (child, None),
+                _ => continue,
+            };
+            let name = ast::literal_text(file, key_node);
+            let value = match value_node {
+                Some(node) => Some(expand(model, node, &before_instruction)),
+                None if kind == DefinitionKind::Arg => {
+                    // A bare ARG re-declares a global ARG with its default, or is unset.
+                    global.iter().rev().find(|def| def.name == name).and_then(|def| def.value.clone())
+                }
+                None => Some(String::new()),
+            };
+            visible.push(Definition { name, kind, instruction: *instruction, key_node, value_node, value });
+        }
+    }
+    visible
+}
+
+/// ARGs before the first FROM.
+pub fn global_args<'t>(model: &Model<'t>) -> Vec<Definition<'t>> {
+    let file = model.file;
+    let mut global: Vec<Definition<'t>> = Vec::new();
+    for instruction in &model.instructions {
+        match instruction.node.kind() {
+            "from_instruction" => break,
+            "arg_instruction" => {}
+            _ => continue,
+        }
+        let mut cursor = instruction.node.walk();
+        for child in instruction.node.named_children(&mut cursor) {
+            let (key_node, value_node) = match child.kind() {
+                "key_value_pair" => match child.child_by_field_name("key") {
+                    Some(key) => (key, child.child_by_field_name("value")),
+                    None => continue,
+                },
+                "arg_name" => (child, None),
+                _ => continue,
+            };
+            let value = value_node.map(|node| expand(model, node, &global));
+            global.push(Definition {
+                name: ast::literal_text(file, key_node),
+                kind: DefinitionKind::Arg,
+                instruction: *instruction,
+                key_node,
+                value_node,
+                value,
+            });
+        }
+    }
+    global
+}
+
+/// The ENV of the final image: what `sealos run` exports and expands in CMD/ENTRYPOINT.
+pub fn image_env<'t>(model: &Model<'t>) -> Vec<Definition<'t>> {
+    let Some(stage) = model.final_stage() else { return Vec::new() };
+    let global = global_args(model);
+    stage_definitions(model, stage, None, &global).into_iter().filter(|def| def.kind == DefinitionKind::Env).collect()
+}
+
+/// Expands a word with the given definitions (the last definition of a name wins).
+pub fn expand(model: &Model<'_>, node: Node<'_>, visible: &[Definition<'_>]) -> String {
+    ast::expanded_text(model.file, node, &mut |name| {
+        visible.iter().rev().find(|def| def.name == name).map(|def| def.value.clone().unwrap_or_default())
+    })
+}

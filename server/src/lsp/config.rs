@@ -1,0 +1,214 @@
+//! The user's settings: `initializationOptions`, then `workspace/configuration` (section
+//! `kubefile`) or the settings carried by `workspace/didChangeConfiguration`.
+//!
+//! Layers are merged as JSON (objects key by key, later layers win, `null` changes nothing) and
+//! the result is read into [`Config`], whose every field has a default: a partial settings object
+//! never turns a rule off by omission. A value that cannot be read (say a severity of `"loud"`)
+//! is dropped with a warning instead of discarding the whole object.
+
+use std::{sync::Arc, time::Duration};
+
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+use crate::analysis::Config;
+
+/// The settings section we read.
+pub const SECTION: &str = "kubefile";
+
+/// How long the first analysis waits for the client to answer `workspace/configuration`.
+const READY_TIMEOUT: Duration = Duration::from_millis(500);
+
+pub struct ConfigStore {
+    inner: std::sync::Mutex<Layers>,
+    ready: watch::Sender<bool>,
+}
+
+#[derive(Default)]
+struct Layers {
+    initialization: Value,
+    workspace: Value,
+    merged: Value,
+    current: Arc<Config>,
+}
+
+impl Default for ConfigStore {
+    fn default() -> Self {
+        ConfigStore { inner: Default::default(), ready: watch::Sender::new(false) }
+    }
+}
+
+impl ConfigStore {
+    /// The configuration in force.
+    pub fn current(&self) -> Arc<Config> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).current.clone()
+    }
+
+    /// Sets the `initializationOptions` layer. Returns warnings about unreadable values.
+    pub fn set_initialization(&self, options: Option<Value>) -> Vec<String> {
+        self.update(|layers| layers.initialization = section(options.unwrap_or(Value::Null))).1
+    }
+
+    /// Sets the workspace layer from a `workspace/configuration` answer or a
+    /// `didChangeConfiguration` payload (either the section itself or an object holding it).
+    /// Returns whether the configuration changed, and warnings.
+    pub fn set_workspace(&self, settings: Value) -> (bool, Vec<String>) {
+        self.update(|layers| layers.workspace = section(settings))
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Layers)) -> (bool, Vec<String>) {
+        let mut layers = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut layers);
+        let mut merged = Value::Object(Map::new());
+        merge(&mut merged, &layers.initialization);
+        merge(&mut merged, &layers.workspace);
+        if merged == layers.merged {
+            return (false, Vec::new());
+        }
+        let (config, warnings) = read(&merged);
+        layers.merged = merged;
+        layers.current = Arc::new(config);
+        (true, warnings)
+    }
+
+    /// Marks the initial configuration as known (answered, refused or not asked for).
+    pub fn mark_ready(&self) {
+        self.ready.send_replace(true);
+    }
+
+    /// Waits, briefly, until the initial configuration is known, so the first diagnostics of a
+    /// document opened right after `initialized` already honour the user's settings.
+    pub async fn ready(&self) {
+        let mut ready = self.ready.subscribe();
+        let _ = tokio::time::timeout(READY_TIMEOUT, ready.wait_for(|ready| *ready)).await;
+    }
+}
+
+/// `{"kubefile": {...}}` → `{...}`; anything else is taken as the section itself.
+fn section(value: Value) -> Value {
+    match value {
+        Value::Object(mut map) if map.contains_key(SECTION) => map.remove(SECTION).unwrap_or(Value::Null),
+        other => other,
+    }
+}
+
+/// Deep merge: objects key by key; `null` leaves the base alone; anything else replaces it.
+fn merge(base: &mut Value, overlay: &Value) {
+    match (base, overlay) {
+        (_, Value::Null) => {}
+        (Value::Object(base), Value::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(key) {
+                    Some(slot) if value.is_object() && slot.is_object() => merge(slot, value),
+                    _ if value.is_null() => {}
+                    _ => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay.clone(),
+    }
+}
+
+/// Reads settings into a [`Config`], dropping (with a warning) whatever cannot be read.
+fn read(settings: &Value) -> (Config, Vec<String>) {
+    let mut warnings = Vec::new();
+    let Value::Object(map) = settings else {
+        if !settings.is_null() {
+            warnings.push(format!("kubefile-ls: settings must be an object, got {settings}"));
+        }
+        return (Config::default(), warnings);
+    };
+    let mut map = map.clone();
+    // First drop unreadable entries of the maps and lists we know, one value at a time...
+    if let Some(Value::Object(severity)) = map.get_mut("severity") {
+        severity.retain(|code, level| {
+            let ok = serde_json::from_value::<crate::analysis::config::SeverityOverride>(level.clone()).is_ok();
+            if !ok {
+                warnings.push(format!(
+                    "kubefile-ls: ignoring severity {level} for `{code}` (expected off, hint, info, warning or error)"
+                ));
+            }
+            ok
+        });
+    }
+    for list in ["allowedLabels", "knownVariables"] {
+        if let Some(Value::Array(items)) = map.get_mut(list) {
+            items.retain(|item| {
+                let ok = item.is_string();
+                if !ok {
+                    warnings.push(format!("kubefile-ls: ignoring {item} in `{list}` (expected a string)"));
+                }
+                ok
+            });
+        }
+    }
+    // ...then any field that still does not read is dropped as a whole.
+    loop {
+        match serde_json::from_value::<Config>(Value::Object(map.clone())) {
+            Ok(config) => return (config, warnings),
+            Err(error) => {
+                let culprit = map.keys().find(|key| {
+                    let single = Map::from_iter([((*key).clone(), map[*key].clone())]);
+                    serde_json::from_value::<Config>(Value::Object(single)).is_err()
+                });
+                let Some(key) = culprit.cloned() else {
+                    warnings.push(format!("kubefile-ls: ignoring settings: {error}"));
+                    return (Config::default(), warnings);
+                };
+                warnings.push(format!("kubefile-ls: ignoring setting `{key}`: {error}"));
+                map.remove(&key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::analysis::config::SeverityOverride;
+
+    #[test]
+    fn layers_merge_over_defaults_and_each_other() {
+        let store = ConfigStore::default();
+        store.set_initialization(Some(json!({"severity": {"unknown-label": "off"}, "allowedLabels": ["a"]})));
+        assert_eq!(store.current().severity.get("unknown-label"), Some(&SeverityOverride::Off));
+        let (changed, warnings) = store.set_workspace(json!({"kubefile": {"severity": {"protected-env": "hint"}}}));
+        assert!(changed && warnings.is_empty());
+        let config = store.current();
+        assert_eq!(config.severity.get("unknown-label"), Some(&SeverityOverride::Off));
+        assert_eq!(config.severity.get("protected-env"), Some(&SeverityOverride::Hint));
+        assert_eq!(config.allowed_labels, vec!["a".to_string()]);
+        // The same settings again change nothing; a null workspace layer leaves the initialization options.
+        assert!(!store.set_workspace(json!({"severity": {"protected-env": "hint"}})).0);
+        assert!(store.set_workspace(Value::Null).0);
+        assert!(!store.current().severity.contains_key("protected-env"));
+        assert_eq!(store.current().severity.get("unknown-label"), Some(&SeverityOverride::Off));
+    }
+
+    #[test]
+    fn unreadable_values_are_dropped_with_a_warning_not_the_whole_object() {
+        let store = ConfigStore::default();
+        let (_, warnings) = store.set_workspace(json!({
+            "severity": {"unknown-label": "loud", "protected-env": "error"},
+            "allowedLabels": ["x", 3],
+            "knownVariables": "NOT_A_LIST"
+        }));
+        let config = store.current();
+        assert_eq!(config.severity.get("protected-env"), Some(&SeverityOverride::Error));
+        assert!(!config.severity.contains_key("unknown-label"));
+        assert_eq!(config.allowed_labels, vec!["x".to_string()]);
+        assert!(config.known_variables.is_empty());
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+    }
+
+    #[test]
+    fn non_object_settings_fall_back_to_defaults() {
+        let (config, warnings) = read(&json!(42));
+        assert!(config.severity.is_empty());
+        assert_eq!(warnings.len(), 1);
+    }
+}

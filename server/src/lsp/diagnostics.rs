@@ -1,0 +1,320 @@
+//! Computing, publishing and serving diagnostics.
+//!
+//! Push: every open document has a publisher task listening on a `watch` channel. An edit bumps
+//! the document's revision and overwrites the channel's value, so however fast edits come, at
+//! most one analysis per document is running and one more is pending: typing never queues work.
+//! After an edit the publisher waits until no edit came for [`DEBOUNCE`] (at most
+//! [`MAX_DEBOUNCE`] in all), then parses incrementally and analyses on the analysis thread
+//! ([`worker`]).
+//! A result is published only if the document's revision is still the one it was computed for;
+//! otherwise it is dropped and the publisher, which has seen the newer value, runs again.
+//!
+//! Pull (clients that advertise `textDocument/diagnostic`): nothing is pushed; requests are
+//! answered from the cached analysis of the current revision, or compute it.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use tokio::sync::watch;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use super::{
+    contexts::{self, BuildFileKind},
+    convert,
+    documents::{Analysis, Trigger},
+    session::Session,
+    worker,
+};
+use crate::{analysis, syntax::SourceFile};
+
+/// Quiet time after the last edit before analysing.
+pub const DEBOUNCE: Duration = Duration::from_millis(2);
+/// Longest an analysis is put off by a continuous stream of edits.
+pub const MAX_DEBOUNCE: Duration = Duration::from_millis(100);
+/// Longest a `workspace/diagnostic` request waits for a change when the client is up to date.
+const LONG_POLL: Duration = Duration::from_secs(60);
+
+/// Starts the task that publishes the diagnostics of `uri` until the document closes (the
+/// sender side of `trigger` is dropped).
+pub fn spawn_publisher(session: Arc<Session>, uri: Uri, mut trigger: watch::Receiver<Trigger>) {
+    tokio::spawn(async move {
+        // The value the channel was created with is the `didOpen`: analyse at once.
+        let mut first = true;
+        loop {
+            if !first && trigger.changed().await.is_err() {
+                return;
+            }
+            first = false;
+            let wanted = *trigger.borrow_and_update();
+            if wanted.debounce {
+                let deadline = Instant::now() + MAX_DEBOUNCE;
+                loop {
+                    tokio::time::sleep(DEBOUNCE).await;
+                    match trigger.has_changed() {
+                        Err(_) => return,
+                        Ok(false) => break,
+                        Ok(true) if Instant::now() >= deadline => break,
+                        Ok(true) => {
+                            trigger.borrow_and_update();
+                        }
+                    }
+                }
+            }
+            publish(&session, &uri).await;
+        }
+    });
+}
+
+async fn publish(session: &Arc<Session>, uri: &Uri) {
+    let Some(analysis) = analyze(session, uri).await else { return };
+    let Some(lock) = session.documents.get(uri).map(|entry| entry.publish_lock.clone()) else { return };
+    let _publishing = lock.lock().await;
+    {
+        let Some(mut entry) = session.documents.get_mut(uri) else { return };
+        if entry.revision != analysis.revision || entry.published_revision == Some(analysis.revision) {
+            // Newer text, settings or context: the publisher has been signalled and runs again.
+            return;
+        }
+        entry.published_revision = Some(analysis.revision);
+        if !analysis.handled && !entry.published {
+            return;
+        }
+        entry.published = analysis.handled;
+    }
+    tracing::debug!("publishing {} diagnostics for {} v{}", analysis.lsp.len(), uri.as_str(), analysis.version);
+    session.client.publish_diagnostics(uri.clone(), analysis.lsp.clone(), Some(analysis.version)).await;
+}
+
+/// The diagnostics of the current revision of `uri`, computed if not cached. `None` for unknown
+/// documents or when analysis failed (a bug, logged).
+pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
+    let (revision, version, kind, dir, cached, job) = {
+        let entry = session.documents.get(uri)?;
+        if let Some(current) = entry.current_analysis() {
+            return Some(current);
+        }
+        let cached = entry.doc.cached_snapshot();
+        let job = cached.is_none().then(|| entry.doc.parse_job());
+        (entry.revision, entry.doc.version(), entry.kind, entry.context_dir.clone(), cached, job)
+    };
+    let started = Instant::now();
+
+    // The tree (incremental parse) and, for Dockerfiles, whether sealos rules apply: blocking work.
+    let sealos_dir = dir.clone();
+    let (file, parsed, handled) = worker::run(move || {
+        let (file, parsed) = match (cached, job) {
+            (Some(file), _) => (file, None),
+            (None, Some(job)) => {
+                let parsed = job.run();
+                (parsed.file.clone(), Some(parsed))
+            }
+            (None, None) => unreachable!("a parse job is taken whenever no snapshot is cached"),
+        };
+        let handled = match kind {
+            BuildFileKind::Kubefile => true,
+            BuildFileKind::Dockerfile => {
+                contexts::dockerfile_is_kubefile(sealos_dir.as_deref(), file.text().contains("sealos.io"))
+            }
+            BuildFileKind::Other => false,
+        };
+        (file, parsed, handled)
+    })
+    .await?;
+    if let Some(parsed) = parsed {
+        if let Some(mut entry) = session.documents.get_mut(uri) {
+            entry.doc.install(parsed);
+        }
+    }
+    let parsed_at = started.elapsed();
+
+    let analysis = if handled {
+        session.config.ready().await;
+        let config = session.config.current();
+        let facts = match &dir {
+            Some(dir) => Some(session.contexts.facts(dir).await),
+            None => None,
+        };
+        let encoding = session.negotiated().encoding;
+        worker::run(move || {
+            let diagnostics = analysis::diagnostics(&file, facts.as_deref(), &config);
+            let lsp = diagnostics.iter().map(|d| convert::diagnostic(&file, d, encoding)).collect();
+            Analysis { revision, version, file, handled, diagnostics, lsp }
+        })
+        .await?
+    } else {
+        Analysis { revision, version, file, handled, diagnostics: Vec::new(), lsp: Vec::new() }
+    };
+    tracing::debug!(
+        "analysed {} r{revision} in {:?} (parse {parsed_at:?}): {} diagnostics",
+        uri.as_str(),
+        started.elapsed(),
+        analysis.diagnostics.len()
+    );
+
+    let analysis = Arc::new(analysis);
+    if let Some(mut entry) = session.documents.get_mut(uri) {
+        if entry.revision == revision {
+            entry.last = Some(analysis.clone());
+        }
+    }
+    Some(analysis)
+}
+
+/// Re-evaluates the documents whose build context contains one of `paths` (watched-file events).
+pub fn context_changed(session: &Arc<Session>, paths: &[PathBuf]) {
+    for path in paths {
+        session.contexts.invalidate(path);
+    }
+    let touched = session.documents.touch(|doc| {
+        doc.context_dir
+            .as_deref()
+            .is_some_and(|dir| paths.iter().any(|path| path.starts_with(dir) || dir.starts_with(path)))
+    });
+    if !touched.is_empty() {
+        tracing::debug!("context changed for {} document(s)", touched.len());
+        refresh_pulled(session);
+    }
+}
+
+/// Re-evaluates every document (the configuration changed).
+pub fn everything_changed(session: &Arc<Session>) {
+    if !session.documents.touch(|_| true).is_empty() {
+        refresh_pulled(session);
+    }
+}
+
+/// Asks a pulling client to pull again, when it supports that.
+fn refresh_pulled(session: &Arc<Session>) {
+    let negotiated = session.negotiated();
+    if negotiated.pull_diagnostics && negotiated.diagnostic_refresh {
+        let client = session.client.clone();
+        tokio::spawn(async move {
+            let _ = client.workspace_diagnostic_refresh().await;
+        });
+    }
+}
+
+// --- pull ---------------------------------------------------------------------------------
+
+fn full_report(analysis: Option<&Analysis>) -> lsp::FullDocumentDiagnosticReport {
+    lsp::FullDocumentDiagnosticReport {
+        result_id: analysis.map(Analysis::result_id),
+        items: analysis.map(|a| a.lsp.clone()).unwrap_or_default(),
+    }
+}
+
+/// `textDocument/diagnostic`: always a full report, with the revision as result id.
+pub async fn document_report(session: &Arc<Session>, uri: &Uri) -> lsp::DocumentDiagnosticReportResult {
+    let analysis = analyze(session, uri).await;
+    lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
+        lsp::RelatedFullDocumentDiagnosticReport {
+            related_documents: None,
+            full_document_diagnostic_report: full_report(analysis.as_deref()),
+        },
+    ))
+}
+
+/// `workspace/diagnostic`: full reports for the open documents. When the client already has
+/// every current result, the request is held until something changes (or a minute passes, or
+/// the server shuts down) so clients that re-request at once do not spin.
+pub async fn workspace_report(
+    session: &Arc<Session>,
+    params: &lsp::WorkspaceDiagnosticParams,
+) -> lsp::WorkspaceDiagnosticReportResult {
+    let previous: HashMap<&str, &str> =
+        params.previous_result_ids.iter().map(|p| (p.uri.as_str(), p.value.as_str())).collect();
+    let mut changes = session.documents.subscribe();
+    let deadline = Instant::now() + LONG_POLL;
+    loop {
+        changes.borrow_and_update();
+        let mut items = Vec::new();
+        let mut up_to_date = !previous.is_empty();
+        for uri in session.documents.uris() {
+            let Some(analysis) = analyze(session, &uri).await else { continue };
+            up_to_date &= previous.get(uri.as_str()) == Some(&analysis.result_id().as_str());
+            items.push(lsp::WorkspaceDocumentDiagnosticReport::Full(lsp::WorkspaceFullDocumentDiagnosticReport {
+                uri,
+                version: Some(i64::from(analysis.version)),
+                full_document_diagnostic_report: full_report(Some(&analysis)),
+            }));
+        }
+        up_to_date &= items.len() == previous.len();
+        if !up_to_date || Instant::now() >= deadline {
+            return lsp::WorkspaceDiagnosticReportResult::Report(lsp::WorkspaceDiagnosticReport { items });
+        }
+        tokio::select! {
+            _ = changes.changed() => {}
+            _ = session.shutting_down() => {
+                return lsp::WorkspaceDiagnosticReportResult::Report(lsp::WorkspaceDiagnosticReport { items });
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => {}
+        }
+    }
+}
+
+// --- code actions ---------------------------------------------------------------------------
+
+/// Whether a `CodeActionContext.only` filter admits quick fixes.
+fn wants_quick_fixes(only: Option<&[lsp::CodeActionKind]>) -> bool {
+    let quickfix = lsp::CodeActionKind::QUICKFIX;
+    only.is_none_or(|kinds| {
+        kinds.iter().any(|kind| {
+            let kind = kind.as_str();
+            kind.is_empty() || quickfix.as_str() == kind || quickfix.as_str().starts_with(&format!("{kind}."))
+        })
+    })
+}
+
+fn intersects(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> bool {
+    a.start <= b.end && b.start <= a.end
+}
+
+/// Quick fixes of the current diagnostics that touch the requested range.
+pub async fn code_actions(session: &Arc<Session>, params: &lsp::CodeActionParams) -> Vec<lsp::CodeActionOrCommand> {
+    if !wants_quick_fixes(params.context.only.as_deref()) {
+        return Vec::new();
+    }
+    let uri = &params.text_document.uri;
+    let Some(analysis) = analyze(session, uri).await else { return Vec::new() };
+    let negotiated = session.negotiated();
+    let encoding = negotiated.encoding;
+    let file: &SourceFile = &analysis.file;
+    let requested = convert::text_range(file, params.range, encoding);
+    let target = convert::EditTarget { uri, version: analysis.version, versioned: negotiated.versioned_edits };
+    let mut actions = Vec::new();
+    for (diagnostic, lsp_diagnostic) in analysis.diagnostics.iter().zip(&analysis.lsp) {
+        if !intersects(&diagnostic.range, &requested) {
+            continue;
+        }
+        for (i, fix) in diagnostic.fixes.iter().enumerate() {
+            let action = convert::code_action(file, fix, lsp_diagnostic, i == 0, &target, encoding);
+            actions.push(lsp::CodeActionOrCommand::CodeAction(action));
+        }
+    }
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_filters() {
+        assert!(wants_quick_fixes(None));
+        assert!(wants_quick_fixes(Some(&[lsp::CodeActionKind::QUICKFIX])));
+        assert!(wants_quick_fixes(Some(&[lsp::CodeActionKind::EMPTY])));
+        assert!(!wants_quick_fixes(Some(&[lsp::CodeActionKind::REFACTOR, lsp::CodeActionKind::SOURCE])));
+        assert!(!wants_quick_fixes(Some(&[lsp::CodeActionKind::new("quick")])));
+    }
+
+    #[test]
+    fn ranges_touching_count_as_intersecting() {
+        assert!(intersects(&(3..5), &(5..5)));
+        assert!(intersects(&(3..5), &(0..3)));
+        assert!(!intersects(&(3..5), &(6..9)));
+    }
+}

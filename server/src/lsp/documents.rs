@@ -1,0 +1,179 @@
+//! Open documents: text, tree and version, plus what the server knows about each.
+//!
+//! Locking discipline: entries are only borrowed for short synchronous sections (never across an
+//! `.await`), and never two at a time.
+
+use std::{
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
+
+use dashmap::{
+    mapref::one::{Ref, RefMut},
+    DashMap,
+};
+use tokio::sync::watch;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use super::contexts::BuildFileKind;
+use crate::{
+    analysis,
+    syntax::{document::Document, SourceFile},
+};
+
+/// What the publisher of a document is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trigger {
+    pub revision: u64,
+    /// Wait for typing to pause before analysing (edits); `false` for open, settings and context
+    /// changes, which are analysed at once.
+    pub debounce: bool,
+}
+
+/// The diagnostics of one revision of a document.
+pub struct Analysis {
+    pub revision: u64,
+    pub version: i32,
+    pub file: SourceFile,
+    /// Whether the document gets diagnostics at all (see [`BuildFileKind`]).
+    pub handled: bool,
+    pub diagnostics: Vec<analysis::Diagnostic>,
+    /// `diagnostics` converted, in the same order.
+    pub lsp: Vec<lsp::Diagnostic>,
+}
+
+impl Analysis {
+    /// The result id of pull reports: the revision, unique across documents and restarts of a document.
+    pub fn result_id(&self) -> String {
+        self.revision.to_string()
+    }
+}
+
+pub struct OpenDocument {
+    pub doc: Document,
+    pub kind: BuildFileKind,
+    pub context_dir: Option<PathBuf>,
+    /// Bumped (from a counter shared by all documents) whenever anything the diagnostics depend
+    /// on changes: text, configuration, context facts. Results are kept or published only while
+    /// it is unchanged.
+    pub revision: u64,
+    pub last: Option<Arc<Analysis>>,
+    /// Diagnostics have been published for this document (so "nothing" must be published to clear them).
+    pub published: bool,
+    /// The revision whose diagnostics were last published (or found to need no publishing).
+    pub published_revision: Option<u64>,
+    /// Held from the check that a result is current until it is sent, and by `didClose` before
+    /// it clears: a publication never lands after the clearing one.
+    pub publish_lock: Arc<tokio::sync::Mutex<()>>,
+    trigger: watch::Sender<Trigger>,
+}
+
+impl OpenDocument {
+    /// The latest analysis if it is for the current revision.
+    pub fn current_analysis(&self) -> Option<Arc<Analysis>> {
+        self.last.as_ref().filter(|last| last.revision == self.revision).cloned()
+    }
+}
+
+pub struct Documents {
+    map: DashMap<Uri, OpenDocument>,
+    revisions: AtomicU64,
+    /// Signalled whenever any document's revision changes or a document opens or closes.
+    changes: watch::Sender<()>,
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents { map: DashMap::new(), revisions: AtomicU64::new(0), changes: watch::Sender::new(()) }
+    }
+}
+
+impl Documents {
+    fn next_revision(&self) -> u64 {
+        self.changes.send_replace(());
+        self.revisions.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// A receiver that sees a change whenever any document does.
+    pub fn subscribe(&self) -> watch::Receiver<()> {
+        self.changes.subscribe()
+    }
+
+    /// Stores a newly opened document (replacing any previous one with the same URI) and returns
+    /// the receiver its publisher listens on.
+    pub fn open(
+        &self,
+        uri: Uri,
+        doc: Document,
+        kind: BuildFileKind,
+        context_dir: Option<PathBuf>,
+    ) -> watch::Receiver<Trigger> {
+        let revision = self.next_revision();
+        let (trigger, receiver) = watch::channel(Trigger { revision, debounce: false });
+        let entry = OpenDocument {
+            doc,
+            kind,
+            context_dir,
+            revision,
+            last: None,
+            published: false,
+            published_revision: None,
+            publish_lock: Default::default(),
+            trigger,
+        };
+        self.map.insert(uri, entry);
+        self.changes.send_replace(());
+        receiver
+    }
+
+    pub fn close(&self, uri: &Uri) -> Option<OpenDocument> {
+        let closed = self.map.remove(uri).map(|(_, entry)| entry);
+        self.changes.send_replace(());
+        closed
+    }
+
+    pub fn get(&self, uri: &Uri) -> Option<Ref<'_, Uri, OpenDocument>> {
+        self.map.get(uri)
+    }
+
+    pub fn get_mut(&self, uri: &Uri) -> Option<RefMut<'_, Uri, OpenDocument>> {
+        self.map.get_mut(uri)
+    }
+
+    /// Applies `edit` to the document and signals its publisher. Returns false for unknown URIs.
+    pub fn edit(&self, uri: &Uri, debounce: bool, edit: impl FnOnce(&mut OpenDocument)) -> bool {
+        let Some(mut entry) = self.map.get_mut(uri) else { return false };
+        edit(&mut entry);
+        let revision = self.next_revision();
+        entry.revision = revision;
+        entry.trigger.send_replace(Trigger { revision, debounce });
+        true
+    }
+
+    /// Marks the documents selected by `affected` as changed (their context or the configuration
+    /// did) and signals their publishers. Returns their URIs.
+    pub fn touch(&self, mut affected: impl FnMut(&OpenDocument) -> bool) -> Vec<Uri> {
+        let mut touched = Vec::new();
+        for mut entry in self.map.iter_mut() {
+            if affected(&entry) {
+                let revision = self.next_revision();
+                entry.revision = revision;
+                entry.trigger.send_replace(Trigger { revision, debounce: false });
+                touched.push(entry.key().clone());
+            }
+        }
+        touched
+    }
+
+    pub fn uris(&self) -> Vec<Uri> {
+        self.map.iter().map(|entry| entry.key().clone()).collect()
+    }
+
+    /// Whether another open document uses `dir` as its context.
+    pub fn uses_context(&self, dir: &std::path::Path) -> bool {
+        self.map.iter().any(|entry| entry.context_dir.as_deref() == Some(dir))
+    }
+}

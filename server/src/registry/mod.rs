@@ -1,0 +1,1022 @@
+//! Saving images into a build context's `registry/` directory in the Docker distribution
+//! registry's on-disk layout, as `sealos build` (and `sealos registry save`) do, so that a
+//! registry started on the directory serves them.
+//!
+//! Unlike sealos (one copy at a time behind a mutex, shared layers fetched again for every
+//! image), [`save`] pulls `max_pull_procs` images at once, fetches each blob once per run even
+//! when many images share it, skips blobs already in `registry/`, and resumes interrupted
+//! downloads. Every blob and manifest is checked against its digest and size before it is
+//! renamed into place, and link files are written last, so a killed save never leaves a link
+//! to missing or partial data.
+//!
+//! The library has no terminal or editor types: progress is a stream of [`SaveEvent`]s given
+//! to a callback, and cancellation is a [`CancellationToken`].
+
+mod auth;
+mod error;
+mod fetch;
+pub mod layout;
+mod manifest;
+mod platform;
+mod report;
+mod transport;
+
+use std::{
+    collections::{HashMap, HashSet},
+    fs,
+    path::Path,
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use futures_util::{future::Shared, FutureExt as _, StreamExt as _};
+use oci_client::Reference;
+use tokio::sync::OnceCell;
+
+pub use auth::{AuthSource, Secret};
+pub use error::{ImageError, ImageFailure, SaveError};
+pub use layout::Sha256Digest;
+pub use platform::{InvalidPlatform, Platform};
+pub use report::{BlobOutcome, SaveEvent, SaveReport, SavedImage};
+pub use tokio_util::sync::CancellationToken;
+
+use auth::{Credential, CredentialStore};
+use layout::Layout;
+use manifest::{Descriptor, Instance, Manifest};
+use transport::{ClientSettings, RegistryClient, Retrier};
+
+use crate::context::reference::registry_path;
+
+/// One image to save, written as sealos lists it (`nginx:1.25`,
+/// `quay.io/cilium/cilium:v1.12.0`, `repo@sha256:…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImageRequest {
+    pub image: String,
+}
+
+impl ImageRequest {
+    pub fn new(image: impl Into<String>) -> Self {
+        Self {
+            image: image.into(),
+        }
+    }
+}
+
+impl From<&str> for ImageRequest {
+    fn from(image: &str) -> Self {
+        Self::new(image)
+    }
+}
+
+/// Retries of requests that failed for a transient reason (5xx, 429, timeouts, broken
+/// connections, a short or corrupted body once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included.
+    pub attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(4),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with ±25 % jitter, capped at `max_backoff` (+25 %).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let base = self
+            .initial_backoff
+            .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
+            .min(self.max_backoff);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let jitter = f64::from(nanos % 1000) / 1000.0 * 0.5 - 0.25;
+        base.mul_f64(1.0 + jitter)
+    }
+}
+
+/// How to save.
+#[derive(Debug, Clone)]
+pub struct SaveOptions {
+    /// The platform whose image is kept from a manifest list (default: linux/<host arch>).
+    pub platform: Platform,
+    /// Keep whole manifest lists and every instance (`--all`).
+    pub all_platforms: bool,
+    /// Images pulled at the same time (`--max-pull-procs`, default 5).
+    pub max_pull_procs: usize,
+    /// Blobs of one image downloaded at the same time (default 4).
+    pub blob_concurrency: usize,
+    pub auth: AuthSource,
+    /// `host:port` of registries reached without TLS verification, or over plain HTTP when
+    /// they do not speak TLS. Loopback registries always use plain HTTP.
+    pub insecure_registries: Vec<String>,
+    pub retry: RetryPolicy,
+    pub connect_timeout: Duration,
+    /// Longest wait for the next bytes of a response.
+    pub read_timeout: Duration,
+    /// `fsync` blob and manifest data before renaming it into place (survives power loss).
+    pub sync: bool,
+}
+
+impl Default for SaveOptions {
+    fn default() -> Self {
+        Self {
+            platform: Platform::host(),
+            all_platforms: false,
+            max_pull_procs: 5,
+            blob_concurrency: 4,
+            auth: AuthSource::Default,
+            insecure_registries: Vec::new(),
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(60),
+            sync: true,
+        }
+    }
+}
+
+pub(crate) type Emit = dyn Fn(SaveEvent) + Send + Sync;
+
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub bytes_downloaded: AtomicU64,
+    pub blobs_downloaded: AtomicUsize,
+    pub blobs_present: AtomicUsize,
+    pub blobs_shared: AtomicUsize,
+    pub manifests_fetched: AtomicUsize,
+    pub retries: AtomicUsize,
+}
+
+type CredentialLookup = Result<Option<Credential>, String>;
+
+type BlobFuture = Shared<futures_util::future::BoxFuture<'static, Result<(), ImageError>>>;
+
+/// State shared by every task of one save.
+pub(crate) struct Engine {
+    pub layout: Layout,
+    pub options: SaveOptions,
+    pub emit: Arc<Emit>,
+    pub cancel: CancellationToken,
+    pub stats: Stats,
+    credentials: CredentialStore,
+    /// (registry, repository) → what the auth files hold.
+    credential_cache: Mutex<HashMap<(String, String), CredentialLookup>>,
+    clients: Mutex<HashMap<String, Arc<OnceCell<Arc<RegistryClient>>>>>,
+    blobs: Mutex<HashMap<Sha256Digest, BlobFuture>>,
+}
+
+/// A resolved request.
+struct Target {
+    index: usize,
+    image: String,
+    /// `docker.io/library/nginx:1.25`.
+    source: String,
+    reference: Reference,
+    /// Normalised registry domain (`docker.io`).
+    registry: String,
+    /// Repository in `registry/` (`library/nginx`).
+    repository: String,
+    tag: Option<String>,
+    digest: Option<Sha256Digest>,
+    /// `library/nginx:1.25` or `library/nginx@sha256:…`.
+    destination: String,
+}
+
+/// A manifest fetched (or read back from `registry/`) and verified.
+struct Fetched {
+    bytes: Vec<u8>,
+    digest: Sha256Digest,
+    manifest: Manifest,
+}
+
+/// Saves `images` into `registry_dir` (a context's `registry/`), in the layout distribution
+/// 2.8/3 uses for `storage.filesystem.rootdirectory = registry_dir`.
+///
+/// Returns the report when every image was saved, [`SaveError::Incomplete`] (with the report)
+/// when some were not, [`SaveError::Cancelled`] when `cancel` fired. Needs a multi-threaded
+/// tokio runtime; dropping the future cancels the work it started.
+pub async fn save(
+    images: &[ImageRequest],
+    registry_dir: &Path,
+    options: &SaveOptions,
+    progress: impl Fn(SaveEvent) + Send + Sync + 'static,
+    cancel: CancellationToken,
+) -> Result<SaveReport, SaveError> {
+    let started = Instant::now();
+    // reqwest is built without a default crypto provider (no aws-lc); ring it is.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if options.max_pull_procs == 0 {
+        return Err(SaveError::InvalidOption(
+            "--max-pull-procs must be at least 1".into(),
+        ));
+    }
+    if options.retry.attempts == 0 {
+        return Err(SaveError::InvalidOption(
+            "retry attempts must be at least 1".into(),
+        ));
+    }
+    let credentials = CredentialStore::load(&options.auth)?;
+    fs::create_dir_all(registry_dir).map_err(|e| SaveError::Layout {
+        path: registry_dir.to_owned(),
+        message: e.to_string(),
+    })?;
+    let layout = Layout::new(registry_dir);
+    let lock = match layout.lock() {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            return Err(SaveError::Locked {
+                registry: registry_dir.to_owned(),
+                lock: layout.temp_dir().join("lock"),
+            })
+        }
+        Err(e) => {
+            return Err(SaveError::Layout {
+                path: layout.temp_dir().to_owned(),
+                message: e.to_string(),
+            })
+        }
+    };
+
+    let emit: Arc<Emit> = Arc::new(progress);
+    let mut report = SaveReport::default();
+    for warning in &credentials.warnings {
+        report.warnings.push(warning.clone());
+        emit(SaveEvent::Warning {
+            message: warning.clone(),
+        });
+    }
+    let (targets, failures, warnings) = resolve(images);
+    for warning in warnings {
+        emit(SaveEvent::Warning {
+            message: warning.clone(),
+        });
+        report.warnings.push(warning);
+    }
+    let mut results: Vec<(usize, Result<SavedImage, ImageFailure>)> = failures
+        .into_iter()
+        .map(|failure| {
+            emit(SaveEvent::ImageFailed {
+                image: failure.1.image.clone(),
+                error: failure.1.error.to_string(),
+            });
+            (failure.0, Err(failure.1))
+        })
+        .collect();
+
+    let token = cancel.child_token();
+    let _stop_tasks_when_dropped = token.clone().drop_guard();
+    let engine = Arc::new(Engine {
+        layout,
+        options: options.clone(),
+        emit: emit.clone(),
+        cancel: token.clone(),
+        stats: Stats::default(),
+        credentials,
+        credential_cache: Mutex::default(),
+        clients: Mutex::default(),
+        blobs: Mutex::default(),
+    });
+    emit(SaveEvent::Started {
+        images: targets.len(),
+        platform: options.platform.to_string(),
+        all_platforms: options.all_platforms,
+        max_pull_procs: options.max_pull_procs,
+    });
+
+    let saved: Vec<(usize, Result<SavedImage, ImageFailure>)> = futures_util::stream::iter(targets)
+        .map(|target| {
+            let engine = engine.clone();
+            let target = Arc::new(target);
+            let handle = tokio::spawn({
+                let target = target.clone();
+                async move { engine.save_image(target).await }
+            });
+            async move {
+                let result = handle.await.unwrap_or_else(|e| {
+                    Err(ImageError::Network {
+                        registry: target.registry.clone(),
+                        what: target.source.clone(),
+                        message: format!("internal error: {e}"),
+                    })
+                });
+                (target, result)
+            }
+        })
+        .buffer_unordered(options.max_pull_procs)
+        .map(|(target, result)| {
+            let result = match result {
+                Ok(saved) => {
+                    emit(SaveEvent::ImageDone {
+                        image: saved.image.clone(),
+                        destination: saved.destination.clone(),
+                        manifest_digest: saved.manifest_digest.clone(),
+                    });
+                    Ok(saved)
+                }
+                Err(error) => {
+                    let failure = ImageFailure {
+                        image: target.image.clone(),
+                        error,
+                    };
+                    if failure.error != ImageError::Cancelled {
+                        emit(SaveEvent::ImageFailed {
+                            image: failure.image.clone(),
+                            error: failure.error.to_string(),
+                        });
+                    }
+                    Err(failure)
+                }
+            };
+            (target.index, result)
+        })
+        .collect()
+        .await;
+    results.extend(saved);
+    results.sort_by_key(|(index, _)| *index);
+    for (_, result) in results {
+        match result {
+            Ok(saved) => report.images.push(saved),
+            Err(failure) => report.failures.push(failure),
+        }
+    }
+
+    let stats = &engine.stats;
+    report.blobs_downloaded = stats.blobs_downloaded.load(Ordering::Relaxed);
+    report.bytes_downloaded = stats.bytes_downloaded.load(Ordering::Relaxed);
+    report.blobs_present = stats.blobs_present.load(Ordering::Relaxed);
+    report.blobs_shared = stats.blobs_shared.load(Ordering::Relaxed);
+    report.manifests_fetched = stats.manifests_fetched.load(Ordering::Relaxed);
+    report.retries = stats.retries.load(Ordering::Relaxed);
+    report.elapsed = started.elapsed();
+
+    let cancelled = cancel.is_cancelled();
+    // The temporary directory goes when nothing in it can help a later run.
+    let keep_partials = !report.is_complete() && has_partial_files(engine.layout.temp_dir());
+    drop(lock);
+    if !keep_partials {
+        if let Err(e) = engine.layout.remove_temp_dir() {
+            let message = format!("cannot remove {}: {e}", engine.layout.temp_dir().display());
+            emit(SaveEvent::Warning {
+                message: message.clone(),
+            });
+            report.warnings.push(message);
+        }
+    }
+    emit(SaveEvent::Finished {
+        saved: report.images.len(),
+        failed: report.failures.len(),
+        blobs_downloaded: report.blobs_downloaded,
+        bytes_downloaded: report.bytes_downloaded,
+        blobs_present: report.blobs_present,
+        blobs_shared: report.blobs_shared,
+        elapsed_ms: report.elapsed.as_millis() as u64,
+    });
+    if cancelled {
+        Err(SaveError::Cancelled(Box::new(report)))
+    } else if report.is_complete() {
+        Ok(report)
+    } else {
+        Err(SaveError::Incomplete(Box::new(report)))
+    }
+}
+
+fn has_partial_files(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+    })
+}
+
+type Resolved = (Vec<Target>, Vec<(usize, ImageFailure)>, Vec<String>);
+
+/// Turns requests into targets: sealos's registry path, duplicates merged, and for two images
+/// stored at the same place the later one kept (sealos saves both; the last write wins).
+fn resolve(images: &[ImageRequest]) -> Resolved {
+    let mut targets: Vec<Target> = Vec::new();
+    let mut failures = Vec::new();
+    let mut warnings = Vec::new();
+    let mut by_destination: HashMap<String, usize> = HashMap::new();
+    let mut seen = HashSet::new();
+    for (index, request) in images.iter().enumerate() {
+        let image = request.image.trim().to_owned();
+        if !seen.insert(image.clone()) {
+            continue;
+        }
+        let fail = |error: ImageError| {
+            (
+                index,
+                ImageFailure {
+                    image: image.clone(),
+                    error,
+                },
+            )
+        };
+        let path = match registry_path(&image) {
+            Ok(path) => path,
+            Err(error) => {
+                failures.push(fail(error.into()));
+                continue;
+            }
+        };
+        if path.pulled_from.starts_with("docker-daemon:") {
+            failures.push(fail(ImageError::UnsupportedTransport {
+                transport: "docker-daemon:",
+                store: "Docker engine",
+            }));
+            continue;
+        }
+        if path.pulled_from.starts_with("containers-storage:") {
+            failures.push(fail(ImageError::UnsupportedTransport {
+                transport: "containers-storage:",
+                store: "containers storage (podman/buildah)",
+            }));
+            continue;
+        }
+        let reference: Reference = match path.pulled_from.parse() {
+            Ok(reference) => reference,
+            Err(e) => {
+                failures.push(fail(ImageError::Source {
+                    source_ref: path.pulled_from.clone(),
+                    message: format!("{e}"),
+                }));
+                continue;
+            }
+        };
+        let registry = path
+            .pulled_from
+            .split_once('/')
+            .map_or("", |(domain, _)| domain)
+            .to_owned();
+        let (repository, tag, digest) = match path.path.split_once('@') {
+            Some((repository, digest)) => {
+                (repository.to_owned(), None, Sha256Digest::parse(digest))
+            }
+            None => match path.path.rsplit_once(':') {
+                Some((repository, tag)) => (repository.to_owned(), Some(tag.to_owned()), None),
+                None => (path.path.clone(), Some("latest".to_owned()), None),
+            },
+        };
+        if path.path.contains('@') && digest.is_none() {
+            failures.push(fail(ImageError::Source {
+                source_ref: path.pulled_from.clone(),
+                message: "only sha256 digests can be stored".into(),
+            }));
+            continue;
+        }
+        let target = Target {
+            index,
+            image: image.clone(),
+            source: path.pulled_from.clone(),
+            reference,
+            registry,
+            repository,
+            tag,
+            digest,
+            destination: path.path.clone(),
+        };
+        match by_destination.get(&target.destination) {
+            Some(&existing) if targets[existing].source == target.source => {}
+            Some(&existing) => {
+                warnings.push(format!(
+                    "{} and {} are both stored as {} in registry/; {} (listed later) wins, as with sealos",
+                    targets[existing].image, target.image, target.destination, target.image
+                ));
+                targets[existing] = target;
+            }
+            None => {
+                by_destination.insert(target.destination.clone(), targets.len());
+                targets.push(target);
+            }
+        }
+    }
+    (targets, failures, warnings)
+}
+
+impl Engine {
+    pub(crate) fn retrier<'a>(&'a self, image: &'a str) -> Retrier<'a> {
+        Retrier {
+            policy: &self.options.retry,
+            cancel: &self.cancel,
+            emit: &*self.emit,
+            image,
+            retries: &self.stats.retries,
+        }
+    }
+
+    async fn client_for(
+        self: &Arc<Self>,
+        target: &Target,
+    ) -> Result<Arc<RegistryClient>, ImageError> {
+        let key = (target.registry.clone(), target.repository.clone());
+        let cached = self
+            .credential_cache
+            .lock()
+            .expect("lock poisoned")
+            .get(&key)
+            .cloned();
+        let credential = match cached {
+            Some(credential) => credential,
+            None => {
+                let engine = self.clone();
+                let (registry, repository) = key.clone();
+                // Credential helpers are programs; keep them off the async workers.
+                let found = tokio::task::spawn_blocking(move || {
+                    engine.credentials.lookup(&registry, &repository)
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("credential lookup failed: {e}")));
+                self.credential_cache
+                    .lock()
+                    .expect("lock poisoned")
+                    .insert(key, found.clone());
+                found
+            }
+        }
+        .map_err(|message| ImageError::Credentials {
+            registry: target.registry.clone(),
+            message,
+        })?;
+        let client_key = format!(
+            "{}\n{}",
+            target.registry,
+            credential
+                .as_ref()
+                .map(|c| format!("{}\n{}", c.username, c.origin))
+                .unwrap_or_default()
+        );
+        let cell = self
+            .clients
+            .lock()
+            .expect("lock poisoned")
+            .entry(client_key)
+            .or_default()
+            .clone();
+        let client = cell
+            .get_or_init(|| async {
+                let insecure = self
+                    .options
+                    .insecure_registries
+                    .iter()
+                    .any(|r| r == &target.registry || r == target.reference.resolve_registry());
+                let settings = ClientSettings {
+                    insecure,
+                    connect_timeout: self.options.connect_timeout,
+                    read_timeout: self.options.read_timeout,
+                };
+                let searched = self
+                    .credentials
+                    .searched()
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect();
+                let client = RegistryClient::connect(
+                    &target.registry,
+                    &target.reference,
+                    credential,
+                    searched,
+                    &settings,
+                )
+                .await;
+                if client.plain_http && insecure {
+                    (self.emit)(SaveEvent::Warning {
+                        message: format!(
+                            "{} does not speak TLS; using plain HTTP (--insecure-registry)",
+                            client.name
+                        ),
+                    });
+                }
+                Arc::new(client)
+            })
+            .await;
+        Ok(client.clone())
+    }
+
+    async fn save_image(self: Arc<Self>, target: Arc<Target>) -> Result<SavedImage, ImageError> {
+        (self.emit)(SaveEvent::ImageStarted {
+            image: target.image.clone(),
+            destination: target.destination.clone(),
+        });
+        let client = self.client_for(&target).await?;
+        let retrier = self.retrier(&target.image);
+        client.authenticate(&target.reference, &retrier).await?;
+        let top = self
+            .fetch_manifest(
+                &client,
+                &target,
+                &target.reference,
+                target.digest.as_ref(),
+                None,
+            )
+            .await?;
+
+        // The image manifests to store, the index to store (if any), and what the tag names.
+        let mut images: Vec<Fetched> = Vec::new();
+        let mut platforms = Vec::new();
+        let (index, named) = match &top.manifest {
+            Manifest::Image { .. } => {
+                let digest = top.digest.clone();
+                images.push(top);
+                (None, digest)
+            }
+            Manifest::Index { instances, .. } => {
+                let chosen: Vec<&Instance> = if self.options.all_platforms {
+                    instances.iter().collect()
+                } else {
+                    vec![self.select_platform(instances, &client.name)?]
+                };
+                for instance in chosen {
+                    let child_ref = target
+                        .reference
+                        .clone_with_digest(instance.descriptor.digest.to_string());
+                    let child = self
+                        .fetch_manifest(
+                            &client,
+                            &target,
+                            &child_ref,
+                            Some(&instance.descriptor.digest),
+                            Some(instance.descriptor.size),
+                        )
+                        .await?;
+                    if matches!(child.manifest, Manifest::Index { .. }) {
+                        return Err(ImageError::Manifest {
+                            registry: client.name.clone(),
+                            error: manifest::ManifestError::MediaType(format!(
+                                "{} (a manifest list inside a manifest list)",
+                                child.manifest.media_type()
+                            )),
+                        });
+                    }
+                    platforms.push(instance.platform_string());
+                    images.push(child);
+                }
+                // A tag names the platform's image unless the whole list is kept; a digest
+                // always names what it names, so the list is stored with the chosen instance.
+                if self.options.all_platforms || target.digest.is_some() {
+                    let digest = top.digest.clone();
+                    (Some(top), digest)
+                } else {
+                    let digest = images[0].digest.clone();
+                    (None, digest)
+                }
+            }
+        };
+
+        let mut blobs: Vec<Descriptor> = Vec::new();
+        let mut seen = HashSet::new();
+        for image in &images {
+            if let Manifest::Image { config, layers, .. } = &image.manifest {
+                for descriptor in std::iter::once(config).chain(layers) {
+                    if seen.insert(descriptor.digest.clone()) {
+                        blobs.push(descriptor.clone());
+                    }
+                }
+            }
+        }
+        (self.emit)(SaveEvent::ImageResolved {
+            image: target.image.clone(),
+            manifest_digest: named.to_string(),
+            platforms: platforms.clone(),
+            blobs: blobs.len(),
+            bytes: blobs.iter().map(|b| b.size).sum(),
+        });
+
+        let mut downloads = futures_util::stream::iter(blobs)
+            .map(|descriptor| {
+                self.clone()
+                    .blob(client.clone(), target.clone(), descriptor)
+            })
+            .buffer_unordered(self.options.blob_concurrency.max(1));
+        let mut first_error = None;
+        while let Some(result) = downloads.next().await {
+            if let Err(error) = result {
+                // Stop at the first failure; shared downloads go on for the images that need them.
+                first_error = Some(error);
+                break;
+            }
+        }
+        drop(downloads);
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+        if self.cancel.is_cancelled() {
+            return Err(ImageError::Cancelled);
+        }
+
+        let media_type = index.as_ref().map_or_else(
+            || images[0].manifest.media_type().to_owned(),
+            |i| i.manifest.media_type().to_owned(),
+        );
+        let engine = self.clone();
+        let target2 = target.clone();
+        let named2 = named.clone();
+        tokio::task::spawn_blocking(move || {
+            engine.write_links(&target2, &images, index.as_ref(), &named2)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(ImageError::Io {
+                path: self.layout.root().to_owned(),
+                message: format!("internal error: {e}"),
+            })
+        })?;
+
+        Ok(SavedImage {
+            image: target.image.clone(),
+            source: target.source.clone(),
+            destination: target.destination.clone(),
+            manifest_digest: named.to_string(),
+            media_type,
+            platforms,
+        })
+    }
+
+    fn select_platform<'a>(
+        &self,
+        instances: &'a [Instance],
+        registry: &str,
+    ) -> Result<&'a Instance, ImageError> {
+        let wanted = &self.options.platform;
+        instances
+            .iter()
+            .enumerate()
+            .filter_map(|(i, instance)| {
+                wanted
+                    .rank(
+                        &instance.os,
+                        &instance.architecture,
+                        instance.variant.as_deref(),
+                    )
+                    .map(|rank| (rank, i, instance))
+            })
+            .min_by_key(|(rank, i, _)| (*rank, *i))
+            .map(|(_, _, instance)| instance)
+            .ok_or_else(|| ImageError::NoMatchingPlatform {
+                registry: registry.to_owned(),
+                wanted: wanted.to_string(),
+                available: instances
+                    .iter()
+                    .map(Instance::platform_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Fetches a manifest (by tag or digest) and verifies it. A manifest named by digest that
+    /// an earlier run already stored is read back from `registry/` instead.
+    async fn fetch_manifest(
+        &self,
+        client: &RegistryClient,
+        target: &Target,
+        reference: &Reference,
+        digest: Option<&Sha256Digest>,
+        size: Option<u64>,
+    ) -> Result<Fetched, ImageError> {
+        let registry = client.name.clone();
+        let what = match digest {
+            Some(d) => format!("manifest {} of {}", d, reference.repository()),
+            None => format!(
+                "manifest {}:{}",
+                reference.repository(),
+                reference.tag().unwrap_or("latest")
+            ),
+        };
+        let parse = |bytes: Vec<u8>, digest: Sha256Digest| {
+            let manifest = manifest::parse(&bytes).map_err(|error| ImageError::Manifest {
+                registry: registry.clone(),
+                error,
+            })?;
+            Ok(Fetched {
+                bytes,
+                digest,
+                manifest,
+            })
+        };
+        if let Some(expected) = digest {
+            if let Some(bytes) = self
+                .layout
+                .read_verified_blob(expected, manifest::MAX_MANIFEST_SIZE)
+            {
+                if size.is_none_or(|s| s == bytes.len() as u64) {
+                    return parse(bytes, expected.clone());
+                }
+            }
+        }
+        let retrier = self.retrier(&target.image);
+        let (bytes, _) = retrier
+            .run(client, &what, |_| {
+                client
+                    .client
+                    .pull_manifest_raw(reference, &client.auth, &manifest::ACCEPTED)
+            })
+            .await?;
+        self.stats.manifests_fetched.fetch_add(1, Ordering::Relaxed);
+        if bytes.len() as u64 > manifest::MAX_MANIFEST_SIZE {
+            return Err(ImageError::SizeMismatch {
+                registry,
+                what,
+                expected: manifest::MAX_MANIFEST_SIZE,
+                actual: bytes.len() as u64,
+            });
+        }
+        let actual = Sha256Digest::of(&bytes);
+        if let Some(expected) = digest {
+            if actual != *expected {
+                return Err(ImageError::DigestMismatch {
+                    registry,
+                    what,
+                    expected: expected.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+        if let Some(size) = size {
+            if size != bytes.len() as u64 {
+                return Err(ImageError::SizeMismatch {
+                    registry,
+                    what,
+                    expected: size,
+                    actual: bytes.len() as u64,
+                });
+            }
+        }
+        parse(bytes.to_vec(), actual)
+    }
+
+    /// Makes one blob of an image available: already in `registry/`, being downloaded for
+    /// another image (wait for it), or downloaded now, once.
+    async fn blob(
+        self: Arc<Self>,
+        client: Arc<RegistryClient>,
+        target: Arc<Target>,
+        descriptor: Descriptor,
+    ) -> Result<(), ImageError> {
+        let (future, outcome) = {
+            let mut blobs = self.blobs.lock().expect("lock poisoned");
+            if let Some(future) = blobs.get(&descriptor.digest) {
+                (Some(future.clone()), BlobOutcome::Shared)
+            } else if self
+                .layout
+                .blob_present(&descriptor.digest, descriptor.size)
+            {
+                (None, BlobOutcome::Present)
+            } else {
+                let job = fetch::BlobJob {
+                    engine: self.clone(),
+                    client,
+                    reference: target.reference.clone(),
+                    digest: descriptor.digest.clone(),
+                    size: descriptor.size,
+                    image: target.image.clone(),
+                };
+                let engine = self.clone();
+                let registry = target.registry.clone();
+                let future = tokio::spawn(fetch::download(job))
+                    .map(move |joined| {
+                        let result = joined.unwrap_or_else(|e| {
+                            Err(ImageError::Network {
+                                registry,
+                                what: "a blob".into(),
+                                message: format!("internal error: {e}"),
+                            })
+                        });
+                        if result.is_ok() {
+                            engine
+                                .stats
+                                .blobs_downloaded
+                                .fetch_add(1, Ordering::Relaxed);
+                        }
+                        result.map(|_| ())
+                    })
+                    .boxed()
+                    .shared();
+                blobs.insert(descriptor.digest.clone(), future.clone());
+                (Some(future), BlobOutcome::Downloaded)
+            }
+        };
+        if let Some(future) = future {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(ImageError::Cancelled),
+                result = future => result?,
+            }
+        }
+        match outcome {
+            BlobOutcome::Present => self.stats.blobs_present.fetch_add(1, Ordering::Relaxed),
+            BlobOutcome::Shared => self.stats.blobs_shared.fetch_add(1, Ordering::Relaxed),
+            BlobOutcome::Downloaded => 0,
+        };
+        (self.emit)(SaveEvent::BlobDone {
+            image: target.image.clone(),
+            digest: descriptor.digest.to_string(),
+            size: descriptor.size,
+            outcome,
+        });
+        Ok(())
+    }
+
+    /// Writes manifests and links once every blob is in place: layer links, manifest data and
+    /// revision links, then the index, and the tag last.
+    fn write_links(
+        &self,
+        target: &Target,
+        images: &[Fetched],
+        index: Option<&Fetched>,
+        named: &Sha256Digest,
+    ) -> Result<(), ImageError> {
+        let layout = &self.layout;
+        let repository = &target.repository;
+        let sync = self.options.sync;
+        let io = |path: std::path::PathBuf| move |e: std::io::Error| ImageError::io(path, &e);
+        for image in images {
+            if let Manifest::Image { config, layers, .. } = &image.manifest {
+                for descriptor in std::iter::once(config).chain(layers) {
+                    let link = layout.layer_link_path(repository, &descriptor.digest);
+                    layout
+                        .write_link(&link, &descriptor.digest)
+                        .map_err(io(link))?;
+                }
+            }
+            layout
+                .write_blob_bytes(&image.digest, &image.bytes, sync)
+                .map_err(io(layout.blob_path(&image.digest)))?;
+            let link = layout.revision_link_path(repository, &image.digest);
+            layout.write_link(&link, &image.digest).map_err(io(link))?;
+        }
+        if let Some(index) = index {
+            layout
+                .write_blob_bytes(&index.digest, &index.bytes, sync)
+                .map_err(io(layout.blob_path(&index.digest)))?;
+            let link = layout.revision_link_path(repository, &index.digest);
+            layout.write_link(&link, &index.digest).map_err(io(link))?;
+        }
+        if let Some(tag) = &target.tag {
+            let link = layout.tag_index_link_path(repository, tag, named);
+            layout.write_link(&link, named).map_err(io(link))?;
+            let link = layout.tag_current_link_path(repository, tag);
+            layout.write_link(&link, named).map_err(io(link))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_resolve_to_sealos_paths_and_collisions_keep_the_last() {
+        let requests: Vec<ImageRequest> = [
+            "nginx:1.25",
+            "docker.io/library/nginx:1.25",
+            "quay.io/library/nginx:1.25",
+            "registry.k8s.io/pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097",
+            "Bad:Ref",
+            "docker-daemon:foo:1",
+            "nginx:1.25",
+        ]
+        .into_iter()
+        .map(ImageRequest::from)
+        .collect();
+        let (targets, failures, warnings) = resolve(&requests);
+        let destinations: Vec<(&str, &str)> = targets
+            .iter()
+            .map(|t| (t.image.as_str(), t.destination.as_str()))
+            .collect();
+        assert_eq!(
+            destinations,
+            vec![
+                ("quay.io/library/nginx:1.25", "library/nginx:1.25"),
+                (
+                    "registry.k8s.io/pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097",
+                    "pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097"
+                ),
+            ]
+        );
+        assert_eq!(targets[0].registry, "quay.io");
+        assert_eq!(targets[0].tag.as_deref(), Some("1.25"));
+        assert_eq!(targets[1].repository, "pause");
+        assert!(targets[1].digest.is_some() && targets[1].tag.is_none());
+        assert_eq!(failures.len(), 2);
+        assert!(matches!(
+            failures[1].1.error,
+            ImageError::UnsupportedTransport { .. }
+        ));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("quay.io/library/nginx:1.25 (listed later) wins"),
+            "{warnings:?}"
+        );
+    }
+}

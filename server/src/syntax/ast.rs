@@ -1,0 +1,365 @@
+//! Typed views over the tree-sitter tree: instructions, pairs, flags and words, with the text
+//! values BuildKit's shell lexer would give them.
+
+use tree_sitter::Node;
+
+use super::SourceFile;
+
+/// One instruction line (or an instruction nested in ONBUILD / HEALTHCHECK).
+#[derive(Clone, Copy, Debug)]
+pub struct Instruction<'t> {
+    pub node: Node<'t>,
+}
+
+impl<'t> Instruction<'t> {
+    pub fn cast(node: Node<'t>) -> Option<Instruction<'t>> {
+        node.kind().ends_with("_instruction").then_some(Instruction { node })
+    }
+
+    /// The instruction name in upper case (`FROM`), or the unknown word as written.
+    pub fn keyword(&self, file: &'t SourceFile) -> &'t str {
+        match self.node.kind() {
+            "unknown_instruction" => self.keyword_node().map_or("", |node| file.node_text(node)),
+            kind => kind_keyword(kind),
+        }
+    }
+
+    /// The keyword token as written in the file.
+    pub fn keyword_node(&self) -> Option<Node<'t>> {
+        self.node.child(0)
+    }
+
+    pub fn flags(&self) -> impl Iterator<Item = Flag<'t>> + 't {
+        children_of_kind(self.node, "flag").map(|node| Flag { node })
+    }
+
+    pub fn flag(&self, file: &'t SourceFile, name: &str) -> Option<Flag<'t>> {
+        self.flags().find(|flag| flag.name(file) == name)
+    }
+
+    pub fn pairs(&self) -> impl Iterator<Item = KeyValue<'t>> + 't {
+        children_of_kind(self.node, "key_value_pair").map(|node| KeyValue { node })
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = Node<'t>> + 't {
+        children_of_kind(self.node, "path")
+    }
+
+    /// The JSON exec form array, when the instruction uses it.
+    pub fn json_array(&self) -> Option<Node<'t>> {
+        children_of_kind(self.node, "json_string_array").next()
+    }
+
+    pub fn shell_command(&self) -> Option<Node<'t>> {
+        children_of_kind(self.node, "shell_command").next()
+    }
+
+    /// Whether the instruction spans more than one line.
+    pub fn is_multiline(&self) -> bool {
+        self.node.start_position().row != self.node.end_position().row
+    }
+}
+
+/// The keyword of an instruction node kind: `from_instruction` → `FROM`.
+pub fn kind_keyword(kind: &str) -> &'static str {
+    match kind {
+        "from_instruction" => "FROM",
+        "run_instruction" => "RUN",
+        "cmd_instruction" => "CMD",
+        "label_instruction" => "LABEL",
+        "maintainer_instruction" => "MAINTAINER",
+        "expose_instruction" => "EXPOSE",
+        "env_instruction" => "ENV",
+        "add_instruction" => "ADD",
+        "copy_instruction" => "COPY",
+        "entrypoint_instruction" => "ENTRYPOINT",
+        "volume_instruction" => "VOLUME",
+        "user_instruction" => "USER",
+        "workdir_instruction" => "WORKDIR",
+        "arg_instruction" => "ARG",
+        "onbuild_instruction" => "ONBUILD",
+        "stopsignal_instruction" => "STOPSIGNAL",
+        "healthcheck_instruction" => "HEALTHCHECK",
+        "shell_instruction" => "SHELL",
+        _ => "",
+    }
+}
+
+/// `--name=value`.
+#[derive(Clone, Copy, Debug)]
+pub struct Flag<'t> {
+    pub node: Node<'t>,
+}
+
+impl<'t> Flag<'t> {
+    pub fn name_node(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("name")
+    }
+
+    pub fn name(&self, file: &'t SourceFile) -> &'t str {
+        self.name_node().map_or("", |node| file.node_text(node))
+    }
+
+    pub fn value_node(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("value")
+    }
+
+    /// Whether `=` follows the name (a value may still be empty).
+    pub fn has_equals(&self) -> bool {
+        let mut cursor = self.node.walk();
+        let has = self.node.children(&mut cursor).any(|child| child.kind() == "=");
+        has
+    }
+}
+
+/// `KEY=VALUE` in ENV, LABEL and ARG, or the legacy `KEY VALUE` of ENV and LABEL.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyValue<'t> {
+    pub node: Node<'t>,
+}
+
+impl<'t> KeyValue<'t> {
+    pub fn key_node(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("key")
+    }
+
+    pub fn value_node(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("value")
+    }
+
+    /// The key with quotes and escapes removed (expansions kept as written).
+    pub fn key(&self, file: &SourceFile) -> String {
+        self.key_node().map_or_else(String::new, |node| literal_text(file, node))
+    }
+
+    /// The legacy `ENV key value` form (no `=`).
+    pub fn is_legacy(&self) -> bool {
+        let mut cursor = self.node.walk();
+        let legacy = !self.node.children(&mut cursor).any(|child| child.kind() == "=");
+        legacy
+    }
+}
+
+pub fn children_of_kind<'t>(node: Node<'t>, kind: &'static str) -> impl Iterator<Item = Node<'t>> + 't {
+    let mut cursor = node.walk();
+    let children: Vec<Node<'t>> = node.named_children(&mut cursor).filter(|child| child.kind() == kind).collect();
+    children.into_iter()
+}
+
+/// Top-level instructions in file order.
+pub fn instructions(file: &SourceFile) -> Vec<Instruction<'_>> {
+    let root = file.root();
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor).filter_map(Instruction::cast).collect()
+}
+
+/// The text of a word as BuildKit would produce it without expanding variables: quotes
+/// removed, escapes resolved, expansions kept verbatim, line continuations dropped.
+pub fn literal_text(file: &SourceFile, node: Node<'_>) -> String {
+    let mut out = String::new();
+    push_word(file, node, &mut |_| None, &mut out, Quoting::Unquoted);
+    out
+}
+
+/// The text of a word with variables expanded by `lookup` (unset variables behave as BuildKit:
+/// empty, unless a modifier gives a default).
+pub fn expanded_text(file: &SourceFile, node: Node<'_>, lookup: &mut dyn FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    push_word(file, node, lookup, &mut out, Quoting::Unquoted);
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Unquoted,
+    Double,
+}
+
+type Lookup<'a> = dyn FnMut(&str) -> Option<String> + 'a;
+
+fn push_word(file: &SourceFile, node: Node<'_>, lookup: &mut Lookup<'_>, out: &mut String, quoting: Quoting) {
+    match node.kind() {
+        "double_quoted_string" => {
+            let range = node.byte_range();
+            let inner = (range.start + 1).min(range.end)..range.end.saturating_sub(1).max(range.start + 1);
+            push_children(file, node, inner, lookup, out, Quoting::Double);
+        }
+        "single_quoted_string" => {
+            let text = file.node_text(node);
+            out.push_str(text.strip_prefix('\'').unwrap_or(text).strip_suffix('\'').unwrap_or(text));
+        }
+        "escape_sequence" => {
+            let text = file.node_text(node);
+            let escaped = text.chars().nth(1).unwrap_or(' ');
+            // Inside double quotes only `"`, `$` and the escape character itself are escapable.
+            if quoting == Quoting::Double && !matches!(escaped, '"' | '$' | '\\' | '`') {
+                out.push_str(text);
+            } else {
+                out.push(escaped);
+            }
+        }
+        "line_continuation" | "comment" => {}
+        "expansion" => match lookup_expansion(file, node, lookup) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(file.node_text(node)),
+        },
+        _ => push_children(file, node, node.byte_range(), lookup, out, quoting),
+    }
+}
+
+/// Visits the visible children inside `range`; the text between them belongs to hidden tokens
+/// (plain text) and is copied as is.
+fn push_children(
+    file: &SourceFile,
+    node: Node<'_>,
+    range: std::ops::Range<usize>,
+    lookup: &mut Lookup<'_>,
+    out: &mut String,
+    quoting: Quoting,
+) {
+    let mut position = range.start;
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        if child.end_byte() <= range.start || child.start_byte() >= range.end {
+            continue;
+        }
+        if child.start_byte() > position {
+            out.push_str(&file.text()[position..child.start_byte()]);
+        }
+        push_word(file, child, lookup, out, quoting);
+        position = child.end_byte();
+    }
+    if range.end > position {
+        out.push_str(&file.text()[position..range.end]);
+    }
+}
+
+/// The value of `$X` / `${X<op>arg}`; `None` means "keep the expansion text" (no lookup given).
+fn lookup_expansion(file: &SourceFile, node: Node<'_>, lookup: &mut Lookup<'_>) -> Option<String> {
+    let name = file.node_text(node.child_by_field_name("name")?);
+    let value = lookup(name);
+    let operator = node.child_by_field_name("operator").map(|op| file.node_text(op));
+    let argument = |lookup: &mut Lookup<'_>| {
+        node.child_by_field_name("argument").map_or_else(String::new, |arg| {
+            let mut out = String::new();
+            push_word(file, arg, lookup, &mut out, Quoting::Unquoted);
+            out
+        })
+    };
+    let set = value.is_some();
+    let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
+    Some(match operator {
+        None => value?,
+        Some(":-") => if non_empty { value? } else { argument(lookup) },
+        Some("-") => if set { value? } else { argument(lookup) },
+        Some(":+") => if non_empty { argument(lookup) } else { String::new() },
+        Some("+") => if set { argument(lookup) } else { String::new() },
+        Some(":?" | "?") => value.unwrap_or_default(),
+        Some(op @ ("#" | "##")) => {
+            let value = value?;
+            let pattern = argument(lookup);
+            strip_prefix_glob(&value, &pattern, op == "##").to_string()
+        }
+        Some(op @ ("%" | "%%")) => {
+            let value = value?;
+            let pattern = argument(lookup);
+            strip_suffix_glob(&value, &pattern, op == "%%").to_string()
+        }
+        Some(op @ ("/" | "//")) => {
+            let value = value?;
+            let argument = argument(lookup);
+            let (pattern, replacement) = argument.split_once('/').unwrap_or((&argument, ""));
+            if pattern.is_empty() {
+                value
+            } else if op == "//" {
+                value.replace(pattern, replacement)
+            } else {
+                value.replacen(pattern, replacement, 1)
+            }
+        }
+        Some(_) => value.unwrap_or_default(),
+    })
+}
+
+fn strip_prefix_glob<'a>(value: &'a str, pattern: &str, longest: bool) -> &'a str {
+    let mut cuts: Vec<usize> = (0..=value.len()).filter(|&i| value.is_char_boundary(i)).collect();
+    if longest {
+        cuts.reverse();
+    }
+    cuts.into_iter().find(|&i| glob_match(pattern, &value[..i])).map_or(value, |i| &value[i..])
+}
+
+fn strip_suffix_glob<'a>(value: &'a str, pattern: &str, longest: bool) -> &'a str {
+    let mut cuts: Vec<usize> = (0..=value.len()).filter(|&i| value.is_char_boundary(i)).collect();
+    if !longest {
+        cuts.reverse();
+    }
+    cuts.into_iter().find(|&i| glob_match(pattern, &value[i..])).map_or(value, |i| &value[..i])
+}
+
+/// Shell pattern match with `*` and `?` (what BuildKit's prefix/suffix removal supports).
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some(p);
+            mark = t;
+            p += 1;
+        } else if let Some(s) = star {
+            p = s + 1;
+            mark += 1;
+            t = mark;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_value(text: &str, env: &[(&str, &str)]) -> String {
+        let file = SourceFile::parse(text);
+        let instruction = instructions(&file)[0];
+        let pair = instruction.pairs().next().unwrap();
+        let value = pair.value_node().unwrap();
+        expanded_text(&file, value, &mut |name| {
+            env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn default_modifier_with_quoted_default() {
+        assert_eq!(first_value("ENV NAME=${NAME:-\"nginx\"}\n", &[]), "nginx");
+        assert_eq!(first_value("ENV NAME=${NAME:-\"nginx\"}\n", &[("NAME", "x")]), "x");
+    }
+
+    #[test]
+    fn every_modifier() {
+        let env = [("V", "a-b-c"), ("E", "")];
+        assert_eq!(first_value("ENV X=${E-d}\n", &env), "");
+        assert_eq!(first_value("ENV X=${U-d}\n", &env), "d");
+        assert_eq!(first_value("ENV X=${V:+alt}\n", &env), "alt");
+        assert_eq!(first_value("ENV X=${E+alt}\n", &env), "alt");
+        assert_eq!(first_value("ENV X=${V#*-}\n", &env), "b-c");
+        assert_eq!(first_value("ENV X=${V##*-}\n", &env), "c");
+        assert_eq!(first_value("ENV X=${V%-*}\n", &env), "a-b");
+        assert_eq!(first_value("ENV X=${V%%-*}\n", &env), "a");
+        assert_eq!(first_value("ENV X=${V/-/_}\n", &env), "a_b-c");
+        assert_eq!(first_value("ENV X=${V//-/_}\n", &env), "a_b_c");
+    }
+
+    #[test]
+    fn escapes_and_single_quotes() {
+        assert_eq!(first_value("LABEL init=\"a \\$registryDomain\"\n", &[]), "a $registryDomain");
+        assert_eq!(first_value("LABEL x='$y \\n'\n", &[]), "$y \\n");
+        assert_eq!(first_value("LABEL x=\"a\\nb\"\n", &[]), "a\\nb");
+    }
+}

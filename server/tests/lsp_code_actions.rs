@@ -1,0 +1,82 @@
+//! Quick fixes over real stdio: code actions come from the diagnostics of the current text that
+//! touch the requested range, with the edit as plain `changes` or versioned `documentChanges`.
+
+mod support;
+
+use std::fs;
+
+use serde_json::{json, Value};
+use support::{file_uri, full_client, push_client, range, LspClient};
+
+const TEXT: &str = "FROM scratch\nCOPY . .\nLABEL sealos.io.typ=\"application\"\n";
+
+fn open(capabilities: Value) -> (tempfile::TempDir, String, LspClient) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Kubefile"), TEXT).unwrap();
+    let uri = file_uri(&dir.path().join("Kubefile"));
+    let mut client = LspClient::spawn();
+    client.initialize(capabilities, Value::Null);
+    client.open(&uri, "kubefile", 1, TEXT);
+    (dir, uri, client)
+}
+
+fn code_actions(client: &mut LspClient, uri: &str, start: (u32, u32), end: (u32, u32), only: Option<Value>) -> Value {
+    let mut context = json!({"diagnostics": []});
+    if let Some(only) = only {
+        context["only"] = only;
+    }
+    client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": range(start, end), "context": context}),
+    )
+}
+
+#[test]
+fn a_misspelt_label_offers_its_correction_as_a_preferred_quick_fix() {
+    let (_dir, uri, mut client) = open(push_client());
+    let published = client.diagnostics(&uri, Some(1));
+    let diagnostic =
+        published["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "unknown-label").cloned();
+    let diagnostic = diagnostic.unwrap_or_else(|| panic!("{published}"));
+    assert_eq!(diagnostic["range"], range((2, 6), (2, 19)));
+
+    // A cursor inside the key is enough.
+    let actions = code_actions(&mut client, &uri, (2, 10), (2, 10), None);
+    let actions = actions.as_array().unwrap();
+    assert!(!actions.is_empty());
+    let fix = &actions[0];
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["isPreferred"], true);
+    assert!(fix["title"].as_str().unwrap().contains("sealos.io.type"), "{fix}");
+    assert_eq!(fix["diagnostics"], json!([diagnostic]));
+    // This client takes no documentChanges: a plain `changes` map.
+    assert_eq!(fix["edit"]["changes"][&uri], json!([{"range": range((2, 6), (2, 19)), "newText": "sealos.io.type"}]));
+
+    // Away from the diagnostic there is nothing to fix; asking only for refactors gives nothing.
+    assert_eq!(code_actions(&mut client, &uri, (0, 0), (0, 4), None), json!([]));
+    assert_eq!(code_actions(&mut client, &uri, (2, 10), (2, 10), Some(json!(["refactor"]))), json!([]));
+    assert_eq!(
+        code_actions(&mut client, &uri, (2, 10), (2, 10), Some(json!(["quickfix"]))).as_array().unwrap().len(),
+        actions.len()
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn quick_fixes_follow_edits_and_carry_the_version_for_clients_with_document_changes() {
+    let (_dir, uri, mut client) = open(full_client());
+    // Move the label down a line; the fix must target the new position and version 2.
+    client.change(&uri, 2, (2, 0), (2, 0), "\n");
+    let actions = code_actions(&mut client, &uri, (3, 6), (3, 19), None);
+    let fix = &actions[0];
+    let edit = &fix["edit"]["documentChanges"][0];
+    assert_eq!(edit["textDocument"], json!({"uri": uri, "version": 2}));
+    // UTF-8 was negotiated: same columns here, as the line is ASCII.
+    assert_eq!(edit["edits"][0], json!({"range": range((3, 6), (3, 19)), "newText": "sealos.io.type"}));
+
+    // Applying the fix removes the diagnostic.
+    client.change(&uri, 3, (3, 6), (3, 19), "sealos.io.type");
+    let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
+    assert!(!support::codes(&report["items"]).contains(&"unknown-label".to_owned()), "{report}");
+    assert_eq!(code_actions(&mut client, &uri, (3, 6), (3, 19), None), json!([]));
+}
