@@ -143,6 +143,36 @@ fn main() {
     println!("| {:<28} | {:>5} | {:>8} | {:>8} | {:>8} | {:>8} |", "feature", "runs", "p50 ms", "p95 ms", "max ms", "mean ms");
     println!("|{:-<30}|{:->7}|{:->10}|{:->10}|{:->10}|{:->10}|", "", "", "", "", "", "");
     let mut all = vec![parse];
+    // Baselines: the cost of visiting the tree at all.
+    all.push(time("tree: top-level walk", 20, |_| {
+        let mut cursor = file.root().walk();
+        let mut n = 0;
+        if cursor.goto_first_child() {
+            while cursor.goto_next_sibling() {
+                n += 1;
+            }
+        }
+        n
+    }));
+    all.push(time("tree: full walk", 20, |_| {
+        let mut cursor = file.root().walk();
+        let mut n = 0usize;
+        'outer: loop {
+            n += 1;
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    continue 'outer;
+                }
+                if !cursor.goto_parent() {
+                    break 'outer;
+                }
+            }
+        }
+        n
+    }));
     let caps = CompletionOptions::default();
     all.push(time("completion", rounds, |i| completion(&file, completion_at[i % completion_at.len()], None, &config, &caps)));
     let hover_opts = HoverOptions::default();

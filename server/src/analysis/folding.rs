@@ -79,7 +79,7 @@ pub fn folding_ranges(file: &SourceFile) -> Vec<FoldingRange> {
                 }
                 if multiline {
                     out.push(FoldingRange { range: start..end, kind: FoldingKind::Region, collapsed_text: None });
-                    if matches!(kind, "run_instruction" | "copy_instruction" | "add_instruction") {
+                    if matches!(kind, "run_instruction" | "copy_instruction" | "add_instruction") && text[start..end].contains("<<") {
                         heredoc_folds(&mut cursor, file, line(start), &mut out);
                     }
                 }

@@ -270,6 +270,16 @@ impl<'a> Formatter<'a> {
         if !cursor.goto_first_child() {
             return;
         }
+        // After the keyword and the gap behind it, only some instructions have children worth
+        // visiting: `AS`, `NONE`, nested instructions, JSON arrays, heredocs, legacy pairs.
+        let node_text = self.file.node_text(node);
+        let visit_all = match kind {
+            "from_instruction" | "healthcheck_instruction" | "onbuild_instruction" => true,
+            "env_instruction" | "label_instruction" => self.options.legacy_key_value,
+            "cmd_instruction" | "entrypoint_instruction" | "run_instruction" | "shell_instruction" | "volume_instruction"
+            | "copy_instruction" | "add_instruction" => node_text.contains('[') || node_text.contains("<<"),
+            _ => false,
+        };
         let mut index = 0;
         let mut previous_end = 0;
         let mut first_is_keyword = false;
@@ -310,7 +320,7 @@ impl<'a> Formatter<'a> {
             }
             previous_end = child.end_byte();
             index += 1;
-            if !cursor.goto_next_sibling() {
+            if (index >= 2 && !visit_all) || !cursor.goto_next_sibling() {
                 break;
             }
         }

@@ -2,13 +2,12 @@
 //! symbol per stage with its instructions; ENV/ARG/LABEL pairs are children of their instruction)
 //! and selection ranges (word → pair → instruction → stage → file).
 
+use std::borrow::Cow;
+
 use tree_sitter::Node;
 
 use super::model::Model;
-use crate::{
-    sealos::docs::instructions as instruction_docs,
-    syntax::{ast, SourceFile, TextRange},
-};
+use crate::syntax::{ast, SourceFile, TextRange};
 
 /// Our symbol kinds; the LSP layer maps Stage → Class, Instruction → Function, Variable →
 /// Variable, Label → Property, Directive → Key.
@@ -23,7 +22,8 @@ pub enum SymbolKind {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentSymbol {
-    pub name: String,
+    /// Instruction keywords are static; stage, key and directive names are owned.
+    pub name: Cow<'static, str>,
     pub detail: Option<String>,
     pub kind: SymbolKind,
     pub deprecated: bool,
@@ -51,7 +51,7 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol> {
             let text = file.node_text(node).trim_start_matches('#').trim();
             let (name, value) = text.split_once('=').unwrap_or((text, ""));
             out.push(DocumentSymbol {
-                name: name.trim().to_string(),
+                name: Cow::Owned(name.trim().to_string()),
                 detail: Some(value.trim().to_string()),
                 kind: SymbolKind::Directive,
                 deprecated: false,
@@ -66,7 +66,7 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol> {
                 let name = node.child_by_field_name("as");
                 let image = node.child_by_field_name("image");
                 stage = Some(DocumentSymbol {
-                    name: name.map_or_else(|| format!("stage {stages}"), |n| text_of(file, n)),
+                    name: Cow::Owned(name.map_or_else(|| format!("stage {stages}"), |n| text_of(file, n))),
                     detail: Some(format!("FROM {}", image.map_or_else(String::new, |n| text_of(file, n)))),
                     kind: SymbolKind::Stage,
                     deprecated: false,
@@ -120,7 +120,7 @@ fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitte
                         let Some(key) = child.child_by_field_name("key") else { continue };
                         let value = child.child_by_field_name("value");
                         children.push(DocumentSymbol {
-                            name: text_of(file, key),
+                            name: Cow::Owned(text_of(file, key)),
                             detail: value.map(|value| summary(&text_of(file, value))),
                             kind: symbol_kind,
                             deprecated: false,
@@ -130,7 +130,7 @@ fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitte
                         });
                     }
                     ("arg_name", Some(symbol_kind)) => children.push(DocumentSymbol {
-                        name: text_of(file, child),
+                        name: Cow::Owned(text_of(file, child)),
                         detail: None,
                         kind: symbol_kind,
                         deprecated: false,
@@ -148,13 +148,13 @@ fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitte
         }
         cursor.goto_parent();
     }
-    let keyword = match kind {
-        "unknown_instruction" => file.text()[keyword_range.clone()].to_ascii_uppercase(),
-        _ => ast::kind_keyword(kind).to_string(),
+    let keyword: Cow<'static, str> = match kind {
+        "unknown_instruction" => Cow::Owned(file.text()[keyword_range.clone()].to_ascii_uppercase()),
+        _ => Cow::Borrowed(ast::kind_keyword(kind)),
     };
     let detail = summary(&file.text()[keyword_range.end.min(node.end_byte())..node.end_byte()]);
     DocumentSymbol {
-        deprecated: instruction_docs::find(&keyword).is_some_and(|doc| doc.deprecated),
+        deprecated: kind == "maintainer_instruction",
         name: keyword,
         detail: (!detail.is_empty()).then_some(detail),
         kind: SymbolKind::Instruction,
