@@ -137,3 +137,84 @@ pub(crate) fn mark(file: &SourceFile, ranges: &[TextRange]) -> String {
     out.push_str(&text[at..]);
     out
 }
+
+/// Every feature at every offset of tricky inputs (and at sampled offsets of every corpus build
+/// file) returns without panicking, with ranges on character boundaries inside the text.
+#[test]
+fn features_never_panic() {
+    use crate::analysis::{
+        actions, code_lens, completion, docs::DocOptions, folding, format, hover, inlay_hints, links, navigation,
+        semantic_tokens, signature_help, symbols, Config,
+    };
+    let tricky = [
+        "",
+        "FROM",
+        "# escape=`\nFROM scratch\nRUN a `\n  b\nCOPY [\"a\", `\n  \"b\"]\n",
+        "FROM scratch\r\nLABEL a=\"é😀 \\\r\n  ü\" b=c\r\nENV 名前=值 X=${名前:-\"默认\"}\r\nCMD [\"echo $(名前) $(X)\"]\r\n",
+        "FROM alpine AS a\nRUN <<EOF cat <<-\"TWO\"\n$X ${Y\nEOF\n\tTWO\nCOPY --from=a <<A /x\nA\nONBUILD RUN echo $Z\nHEALTHCHECK --interval=5s CMD [\"a\",\nFROM a\nCOPY --from= /\n",
+        "ARG\nENV\nLABEL =\nENV A\nCMD [\"\nCMD $(\nCMD ${\nENV A=${\nFROM --platform=\nCOPY --\nFOO bar\n\\\n",
+        "FROM scratch\nENV A=1 \\\n# comment \\\n\n    B=2\nLABEL sealos.io.type=rootfs vip=\"\\$defaultVIP\" init=\"x $registryDomain\"\nCMD [\"bash\", \"init.sh\"]\n",
+    ];
+    let config = Config::default();
+    let check = |text: &str, offsets: &mut dyn Iterator<Item = usize>| {
+        let file = SourceFile::parse(text);
+        let len = text.len();
+        let ok = |range: &TextRange| range.start <= range.end && range.end <= len && text.is_char_boundary(range.start) && text.is_char_boundary(range.end);
+        for symbol in symbols::document_symbols(&file) {
+            assert!(ok(&symbol.range) && ok(&symbol.selection_range));
+        }
+        for fold in folding::folding_ranges(&file) {
+            assert!(ok(&fold.range));
+        }
+        for token in semantic_tokens::semantic_tokens(&file, None) {
+            assert!(ok(&token.range) && !token.range.is_empty(), "{token:?} in {text:?}");
+        }
+        let _ = semantic_tokens::encode(&file, &semantic_tokens::semantic_tokens(&file, None), crate::syntax::PositionEncoding::Utf16);
+        let edits = format::format(&file, &format::FormatOptions::default());
+        assert!(edits.iter().all(|edit| ok(&edit.range)));
+        let formatted = apply(text, &edits);
+        let again = SourceFile::parse(&formatted);
+        assert_eq!(apply(&formatted, &format::format(&again, &format::FormatOptions::default())), formatted, "{text:?}");
+        let _ = links::document_links(&file, None);
+        let _ = inlay_hints::inlay_hints(&file, 0..len, None, &config, &inlay_hints::InlayHintOptions::default());
+        let _ = code_lens::code_lenses(&file, Some(&ContextFacts::default()), &code_lens::CodeLensOptions::default());
+        for offset in offsets {
+            if !text.is_char_boundary(offset) {
+                continue;
+            }
+            for item in completion::completion(&file, offset, None, &config, &completion::CompletionOptions::default()) {
+                assert!(ok(&item.edit_range) && item.edit_range.start <= offset && offset <= item.edit_range.end, "{item:?} at {offset} in {text:?}");
+            }
+            if let Some(found) = hover::hover(&file, offset, None, &config, &hover::HoverOptions::default()) {
+                assert!(ok(&found.range));
+            }
+            let _ = signature_help::signature_help(&file, offset, &DocOptions::default());
+            for target in navigation::goto_definition(&file, offset) {
+                assert!(ok(&target.full_range) && ok(&target.focus_range));
+            }
+            for range in navigation::references(&file, offset, true) {
+                assert!(ok(&range));
+            }
+            let _ = navigation::document_highlights(&file, offset);
+            if let Ok(edits) = navigation::rename(&file, offset, "RENAMED") {
+                assert!(edits.iter().all(|edit| ok(&edit.range)));
+            }
+            let _ = symbols::selection_ranges(&file, &[offset]);
+            let _ = format::format_on_type(&file, offset, '\n', &format::FormatOptions::default());
+            for action in actions::code_actions(&file, offset..offset, None, &config, &actions::ActionOptions::default()) {
+                assert!(action.edits.iter().all(|edit| ok(&edit.range)));
+            }
+        }
+    };
+    for text in tricky {
+        check(text, &mut (0..=text.len()));
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/cluster-image");
+    let Ok(index) = std::fs::read_to_string(root.join("INDEX.tsv")) else { return };
+    for line in index.lines().skip(1) {
+        let path = line.split('\t').next().unwrap_or_default();
+        let Ok(text) = std::fs::read_to_string(root.join(path)) else { continue };
+        let stride = (text.len() / 12).max(1);
+        check(&text, &mut (0..=text.len()).step_by(stride));
+    }
+}

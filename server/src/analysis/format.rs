@@ -267,19 +267,39 @@ impl<'a> Formatter<'a> {
     fn children(&mut self, node: Node<'a>, cursor: &mut tree_sitter::TreeCursor<'a>, top: bool) {
         let kind = node.kind();
         let clean = !node.has_error();
-        if !cursor.goto_first_child() {
-            return;
-        }
         // After the keyword and the gap behind it, only some instructions have children worth
         // visiting: `AS`, `NONE`, nested instructions, JSON arrays, heredocs, legacy pairs.
         let node_text = self.file.node_text(node);
         let visit_all = match kind {
-            "from_instruction" | "healthcheck_instruction" | "onbuild_instruction" => true,
-            "env_instruction" | "label_instruction" => self.options.legacy_key_value,
+            "healthcheck_instruction" | "onbuild_instruction" => true,
+            "from_instruction" => node_text.split_whitespace().any(|word| word.eq_ignore_ascii_case("as") && word != "AS"),
+            // Only the legacy `KEY value` form needs its pair: its first argument has no `=`.
+            "env_instruction" | "label_instruction" => {
+                self.options.legacy_key_value && node_text.split_whitespace().nth(1).is_some_and(|first| !first.contains('='))
+            }
             "cmd_instruction" | "entrypoint_instruction" | "run_instruction" | "shell_instruction" | "volume_instruction"
-            | "copy_instruction" | "add_instruction" => node_text.contains('[') || node_text.contains("<<"),
+            | "copy_instruction" | "add_instruction" => {
+                node_text.contains("<<") || (self.options.normalize_json && json_needs_normalizing(node_text))
+            }
             _ => false,
         };
+        if !visit_all && kind != "unknown_instruction" {
+            // The keyword and the blanks after it, from the text.
+            let start = node.start_byte();
+            let word = node_text.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+            if node_text[..word].bytes().any(|b| b.is_ascii_lowercase()) {
+                self.edit(start..start + word, node_text[..word].to_ascii_uppercase());
+            }
+            let blanks = node_text[word..].bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+            let after = node_text.as_bytes().get(word + blanks);
+            if blanks > 0 && after.is_some_and(|b| *b != b'\n' && *b != b'\r') {
+                self.edit(start + word..start + word + blanks, " ");
+            }
+            return;
+        }
+        if !cursor.goto_first_child() {
+            return;
+        }
         let mut index = 0;
         let mut previous_end = 0;
         let mut first_is_keyword = false;
@@ -443,6 +463,47 @@ impl<'a> Formatter<'a> {
         normalized.push(']');
         self.edit(array.byte_range(), normalized);
     }
+}
+
+/// Whether the first line of an instruction holds a JSON array not written `["a", "b"]` (a text
+/// scan, so well-formatted lines are not visited in the tree).
+fn json_needs_normalizing(text: &str) -> bool {
+    let line = text.lines().next().unwrap_or("");
+    let Some(open) = line.find('[') else { return false };
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = open + 1;
+    if bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        return true;
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' => {
+                    if bytes.get(i + 1) != Some(&b' ') || bytes.get(i + 2).is_some_and(|b| b.is_ascii_whitespace()) {
+                        return true;
+                    }
+                }
+                b' ' | b'\t' => {
+                    if !matches!(bytes.get(i.wrapping_sub(1)), Some(b',')) {
+                        return true;
+                    }
+                }
+                b']' => return false,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 fn memchr_newline(text: &str, from: usize) -> usize {

@@ -20,24 +20,25 @@ pub enum SymbolKind {
     Directive,
 }
 
+/// Names and details borrow from the file text where they can (most instructions are one short
+/// line), so a 10,000-line outline does not allocate a string per symbol.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DocumentSymbol {
-    /// Instruction keywords are static; stage, key and directive names are owned.
-    pub name: Cow<'static, str>,
-    pub detail: Option<String>,
+pub struct DocumentSymbol<'a> {
+    pub name: Cow<'a, str>,
+    pub detail: Option<Cow<'a, str>>,
     pub kind: SymbolKind,
     pub deprecated: bool,
     /// The whole construct.
     pub range: TextRange,
     /// The part to reveal and select (inside `range`).
     pub selection_range: TextRange,
-    pub children: Vec<DocumentSymbol>,
+    pub children: Vec<DocumentSymbol<'a>>,
 }
 
 /// The outline of a Kubefile, in one pass over the top-level nodes.
-pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol> {
+pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
     let mut out = Vec::new();
-    let mut stage: Option<DocumentSymbol> = None;
+    let mut stage: Option<DocumentSymbol<'_>> = None;
     let mut stages = 0;
     let root = file.root();
     let mut cursor = root.walk();
@@ -51,8 +52,8 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol> {
             let text = file.node_text(node).trim_start_matches('#').trim();
             let (name, value) = text.split_once('=').unwrap_or((text, ""));
             out.push(DocumentSymbol {
-                name: Cow::Owned(name.trim().to_string()),
-                detail: Some(value.trim().to_string()),
+                name: Cow::Borrowed(name.trim()),
+                detail: Some(Cow::Borrowed(value.trim())),
                 kind: SymbolKind::Directive,
                 deprecated: false,
                 range: node.byte_range(),
@@ -66,8 +67,8 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol> {
                 let name = node.child_by_field_name("as");
                 let image = node.child_by_field_name("image");
                 stage = Some(DocumentSymbol {
-                    name: Cow::Owned(name.map_or_else(|| format!("stage {stages}"), |n| text_of(file, n))),
-                    detail: Some(format!("FROM {}", image.map_or_else(String::new, |n| text_of(file, n)))),
+                    name: name.map_or_else(|| Cow::Owned(format!("stage {stages}")), |n| text_of(file, n)),
+                    detail: Some(Cow::Owned(format!("FROM {}", image.map_or(Cow::Borrowed(""), |n| text_of(file, n))))),
                     kind: SymbolKind::Stage,
                     deprecated: false,
                     range: node.byte_range(),
@@ -90,22 +91,27 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol> {
     out
 }
 
-/// The literal text of a word; plain words (the common case) without walking their subtree.
-fn text_of(file: &SourceFile, node: Node<'_>) -> String {
-    let text = file.node_text(node);
+/// The literal text of a word; plain words (the common case) borrowed, without walking their
+/// subtree.
+fn text_of<'a>(file: &'a SourceFile, node: Node<'_>) -> Cow<'a, str> {
+    let text = &file.text()[node.byte_range()];
     if node.child_count() == 0 && !text.contains(['"', '\'', '\\', '`']) {
-        text.to_string()
+        Cow::Borrowed(text)
     } else {
-        ast::literal_text(file, node)
+        Cow::Owned(ast::literal_text(file, node))
     }
 }
 
 /// The symbol of the instruction under `cursor` (the cursor is left where it was).
-fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitter::TreeCursor<'_>) -> DocumentSymbol {
+fn instruction_symbol<'a>(file: &'a SourceFile, node: Node<'_>, cursor: &mut tree_sitter::TreeCursor<'_>) -> DocumentSymbol<'a> {
     let kind = node.kind();
-    let mut keyword_range = node.start_byte()..node.start_byte();
+    let start = node.start_byte();
+    // The keyword is the leading word of the instruction (read from the text: no tree descent).
+    let word = file.text()[start..node.end_byte()].bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+    let mut keyword_range = start..start + word;
     let mut children = Vec::new();
-    if cursor.goto_first_child() {
+    let has_children = matches!(kind, "label_instruction" | "env_instruction" | "arg_instruction" | "onbuild_instruction");
+    if has_children && cursor.goto_first_child() {
         keyword_range = cursor.node().byte_range();
         let pair_kind = match kind {
             "label_instruction" => Some(SymbolKind::Label),
@@ -117,11 +123,15 @@ fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitte
                 let child = cursor.node();
                 match (child.kind(), pair_kind) {
                     ("key_value_pair", Some(symbol_kind)) => {
-                        let Some(key) = child.child_by_field_name("key") else { continue };
-                        let value = child.child_by_field_name("value");
+                        // `key`, then `=` and/or `value`: the first and last children.
+                        let Some(key) = child.child(0).filter(|k| k.kind() == "key") else { continue };
+                        let value = child.child(child.child_count().saturating_sub(1)).filter(|v| v.kind() == "value");
                         children.push(DocumentSymbol {
-                            name: Cow::Owned(text_of(file, key)),
-                            detail: value.map(|value| summary(&text_of(file, value))),
+                            name: text_of(file, key),
+                            detail: value.map(|value| match text_of(file, value) {
+                                Cow::Borrowed(text) => summary(text),
+                                Cow::Owned(text) => Cow::Owned(summary(&text).into_owned()),
+                            }),
                             kind: symbol_kind,
                             deprecated: false,
                             range: child.byte_range(),
@@ -130,7 +140,7 @@ fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitte
                         });
                     }
                     ("arg_name", Some(symbol_kind)) => children.push(DocumentSymbol {
-                        name: Cow::Owned(text_of(file, child)),
+                        name: text_of(file, child),
                         detail: None,
                         kind: symbol_kind,
                         deprecated: false,
@@ -148,7 +158,7 @@ fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitte
         }
         cursor.goto_parent();
     }
-    let keyword: Cow<'static, str> = match kind {
+    let keyword: Cow<'a, str> = match kind {
         "unknown_instruction" => Cow::Owned(file.text()[keyword_range.clone()].to_ascii_uppercase()),
         _ => Cow::Borrowed(ast::kind_keyword(kind)),
     };
@@ -164,8 +174,13 @@ fn instruction_symbol(file: &SourceFile, node: Node<'_>, cursor: &mut tree_sitte
     }
 }
 
-/// One line of at most 60 characters, continuations joined (comment lines dropped).
-fn summary(text: &str) -> String {
+/// One line of at most 60 characters, continuations joined (comment lines dropped); borrowed
+/// when the text already is one short line.
+fn summary(text: &str) -> Cow<'_, str> {
+    let trimmed = text.trim();
+    if !trimmed.contains('\n') && trimmed.len() <= 60 && !trimmed.ends_with('\\') {
+        return Cow::Borrowed(trimmed);
+    }
     let mut out = String::with_capacity(text.len().min(64));
     let mut count = 0;
     for line in text.lines() {
@@ -180,13 +195,13 @@ fn summary(text: &str) -> String {
         for c in line.chars() {
             if count == 59 {
                 out.push('…');
-                return out;
+                return Cow::Owned(out);
             }
             out.push(c);
             count += 1;
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A selection range and the ranges that contain it, innermost first.

@@ -64,8 +64,6 @@ pub mod phrases {
     pub const UNDEFINED: Text = Text::new("Not defined in this file", "本文件中未定义");
     pub const DEFAULT: Text = Text::new("default", "默认值");
     pub const ROOTFS_DEFAULT: Text = Text::new("Default in the official rootfs images", "官方 rootfs 镜像中的默认值");
-    pub const BUILD_TIME: Text = Text::new("build time", "构建时");
-    pub const RUN_TIME: Text = Text::new("`sealos run`", "`sealos run`");
     pub const NO_IMAGES: Text = Text::new(
         "No image source (`charts/`, `manifests/`, `images/shim/`, `images/skopeo/tar.txt`) lists an image: `sealos build` will not create `registry/` and this COPY fails.",
         "构建上下文中没有任何镜像来源（`charts/`、`manifests/`、`images/shim/`、`images/skopeo/tar.txt`）：`sealos build` 不会创建 `registry/`，这条 COPY 会失败。",
