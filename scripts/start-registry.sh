@@ -4,7 +4,8 @@
 #
 #   scripts/start-registry.sh --install
 #       Installs what the tests need if it is missing (Debian/Ubuntu, apt-get):
-#       docker-registry (distribution 2.8), skopeo, umoci, apache2-utils (htpasswd). Idempotent.
+#       docker-registry (distribution 2.8), skopeo, umoci, buildah, apache2-utils (htpasswd).
+#       Idempotent.
 #
 #   scripts/start-registry.sh [--install] [--port PORT] [--htpasswd FILE] STORAGE_DIR
 #       Starts docker-registry on 127.0.0.1:PORT (a free port when not given) serving
@@ -33,6 +34,7 @@ missing_packages() {
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v skopeo >/dev/null || missing+=(skopeo)
   command -v umoci >/dev/null || missing+=(umoci)
+  command -v buildah >/dev/null || missing+=(buildah)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   echo "${missing[@]:-}"
 }
@@ -49,7 +51,7 @@ if $install; then
       $sudo apt-get install -y --no-install-recommends $packages >/dev/null
     fi
   fi
-  echo "start-registry.sh: $(docker-registry --version 2>/dev/null | head -n1); $(skopeo --version); umoci $(umoci --version 2>/dev/null | awk '{print $NF}'); htpasswd ok" >&2
+  echo "start-registry.sh: $(docker-registry --version 2>/dev/null | head -n1); $(skopeo --version); umoci $(umoci --version 2>/dev/null | awk '{print $NF}'); $(buildah --version); htpasswd ok" >&2
   [[ -z "$storage" ]] && exit 0
 fi
 

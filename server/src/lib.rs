@@ -4,6 +4,7 @@
 //! context on disk) feeds `analysis` and the pipeline, and never sees LSP types.
 
 pub mod analysis;
+pub mod build;
 pub mod sealos;
 pub mod cli;
 pub mod context;

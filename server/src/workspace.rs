@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::{
     analysis::{diagnostics::FileKind, ContextFacts},
+    context::SEALOS_MARKERS,
     syntax::SourceFile,
 };
 
@@ -23,7 +24,8 @@ pub fn is_kubefile_name(name: &str) -> bool {
     name == "Kubefile" || name == "Sealfile" || name.ends_with(".Kubefile") || name.starts_with("Kubefile.")
 }
 
-/// A sibling `manifests/`, `charts/`, `images/shim/` or `registry/`.
+/// A sibling `manifests/`, `charts/`, `images/shim/` or `registry/` (the markers
+/// [`BuildContext::looks_like_sealos`](crate::context::BuildContext::looks_like_sealos) checks on disk).
 pub fn looks_like_sealos_context(facts: &ContextFacts) -> bool {
-    ["manifests", "charts", "images/shim", "registry"].iter().any(|dir| facts.entries.contains(*dir))
+    SEALOS_MARKERS.iter().any(|dir| facts.entries.contains(*dir))
 }

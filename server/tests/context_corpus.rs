@@ -1,5 +1,5 @@
-//! Image extraction (charts rendered with helm) on every build context of the cluster-image
-//! corpus, compared with `tests/fixtures/context/corpus-images.tsv`. See
+//! `kubefile-ls images --format json` (charts rendered with helm) on every build context of the
+//! cluster-image corpus, compared with `tests/fixtures/context/corpus-images.tsv`. See
 //! `tests/fixtures/context/README.md` for the format and how the expectations were reviewed.
 //!
 //! `UPDATE_EXPECT=1 cargo test -p kubefile-ls --test context_corpus` rewrites the file.
@@ -11,14 +11,12 @@ use std::{
     collections::BTreeSet,
     fs,
     path::{Path, PathBuf},
+    process::Command,
     sync::Mutex,
     thread,
 };
 
-use kubefile_ls::context::{
-    images::{extract, ImageIndex},
-    BuildContext,
-};
+use serde_json::Value;
 
 const GENERATED_PREFIX: &str = "_generated/";
 
@@ -54,44 +52,80 @@ fn trimmed_charts(corpus: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// What `kubefile-ls images --format json` printed for one context, and its exit status.
+struct Output {
+    json: Value,
+    success: bool,
+}
+
+fn run_images(context: &Path, helm: &Path) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_kubefile-ls"))
+        .args(["images", "--format", "json", "--helm"])
+        .arg(helm)
+        .arg(context)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{}: not JSON ({e}): {}", context.display(), String::from_utf8_lossy(&output.stderr))
+    });
+    Output { json, success: output.status.success() }
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or("-")
+}
+
+/// The source as the expectations spell it (`Chart`, `Manifest`, `Shim`, `Tar`).
+fn source_name(value: &Value) -> String {
+    let source = text(value, "source");
+    let mut name = source[..1].to_uppercase();
+    name.push_str(&source[1..]);
+    name
+}
+
 /// One TSV row per fact, so a change shows up as a readable line diff.
-fn rows(context: &str, corpus: &Path, index: &ImageIndex, trimmed: &BTreeSet<String>) -> Vec<String> {
+fn rows(context: &str, corpus: &Path, output: &Output, trimmed: &BTreeSet<String>) -> Vec<String> {
     let clean =
         |text: &str| text.replace(&corpus.display().to_string(), "<corpus>").replace('\t', " ").replace('\n', "\\n");
+    let json = &output.json;
+    let list = |key: &str| json[key].as_array().cloned().unwrap_or_default();
     let mut rows = Vec::new();
-    for image in &index.images {
+    for image in list("images") {
         rows.push(format!(
-            "{context}\timage\t{}\t{}\t{:?}\t{}:{}",
-            image.image,
-            image.registry_path.as_deref().unwrap_or("-"),
-            image.source,
-            image.file.display(),
-            image.line
+            "{context}\timage\t{}\t{}\t{}\t{}:{}",
+            text(&image, "image"),
+            text(&image, "registry_path"),
+            source_name(&image),
+            text(&image, "file"),
+            image["line"]
         ));
     }
-    for skipped in &index.skipped {
+    for skipped in list("skipped") {
         rows.push(format!(
             "{context}\tskipped\t{}:{}\t{}\t{}",
-            skipped.file.display(),
-            skipped.line,
-            clean(&skipped.text),
-            clean(&skipped.reason.to_string())
+            text(&skipped, "file"),
+            skipped["line"],
+            clean(text(&skipped, "text")),
+            clean(text(&skipped, "reason"))
         ));
     }
-    for collision in &index.collisions {
-        let images: BTreeSet<&str> = collision.images.iter().map(|i| i.image.as_str()).collect();
+    for collision in list("collisions") {
+        let images: BTreeSet<&str> =
+            collision["images"].as_array().into_iter().flatten().map(|i| text(i, "image")).collect();
         rows.push(format!(
             "{context}\tcollision\t{}\t{}",
-            collision.registry_path,
+            text(&collision, "registry_path"),
             images.into_iter().collect::<Vec<_>>().join(" ")
         ));
     }
-    for orphan in &index.orphan_values_files {
-        rows.push(format!("{context}\torphan-values\t{}", orphan.display()));
+    for orphan in list("orphan_values_files") {
+        rows.push(format!("{context}\torphan-values\t{}", orphan.as_str().unwrap_or("-")));
     }
-    for error in &index.errors {
-        rows.push(format!("{context}\terror\t{}", clean(&error.to_string())));
+    let errors = list("errors");
+    for error in &errors {
+        rows.push(format!("{context}\terror\t{}", clean(error.as_str().unwrap_or("-"))));
     }
+    assert_eq!(output.success, errors.is_empty(), "{context}: exit status and errors disagree");
     for dir in trimmed {
         let inside = if dir == context { Some(".") } else { dir.strip_prefix(&format!("{context}/")) };
         if let Some(inside) = inside {
@@ -111,7 +145,7 @@ fn corpus_images_match_the_reviewed_expectations() {
     let corpus = corpus_root();
     let contexts = contexts(&corpus);
     let trimmed = trimmed_charts(&corpus);
-    let options = support::rendering();
+    let helm = support::helm();
     let results: Mutex<Vec<Vec<String>>> = Mutex::new(vec![Vec::new(); contexts.len()]);
     let next = std::sync::atomic::AtomicUsize::new(0);
     // Charts are rendered in parallel inside a context; contexts run side by side as well so the
@@ -121,8 +155,8 @@ fn corpus_images_match_the_reviewed_expectations() {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(context) = contexts.get(i) else { break };
-                let index = extract(&BuildContext::new(corpus.join(context)), &options);
-                results.lock().unwrap()[i] = rows(context, &corpus, &index, &trimmed);
+                let output = run_images(&corpus.join(context), &helm);
+                results.lock().unwrap()[i] = rows(context, &corpus, &output, &trimmed);
             });
         }
     });

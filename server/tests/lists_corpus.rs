@@ -1,6 +1,8 @@
-//! The `images/shim/**` and `images/skopeo/tar.txt` checks over every such file of the shared
-//! corpus: the corpus is real and built fine, so every error or warning is a false positive
-//! unless it is listed, with a reason, in `fixtures/lists-corpus-expected.tsv`.
+//! The checks of `analysis::lists` (`images/shim/**`, `images/skopeo/tar.txt`, `manifests/**`,
+//! `charts/*.values.yaml`) over every such file of the shared corpus: the corpus is real and
+//! built fine, so every error or warning is a false positive unless it is listed, with a reason,
+//! in `fixtures/lists-corpus-expected.tsv`. (Hints, such as manifest lines sealos skips, are
+//! advice and not compared; the corpus has none.)
 
 use std::{
     collections::BTreeSet,

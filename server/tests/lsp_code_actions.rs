@@ -20,6 +20,11 @@ fn open(capabilities: Value) -> (tempfile::TempDir, String, LspClient) {
     (dir, uri, client)
 }
 
+/// The quick fixes among code actions (refactors and source actions are another feature's).
+fn quick_fixes(actions: Value) -> Value {
+    Value::Array(actions.as_array().unwrap().iter().filter(|action| action["kind"] == "quickfix").cloned().collect())
+}
+
 fn code_actions(client: &mut LspClient, uri: &str, start: (u32, u32), end: (u32, u32), only: Option<Value>) -> Value {
     let mut context = json!({"diagnostics": []});
     if let Some(only) = only {
@@ -52,12 +57,12 @@ fn a_misspelt_label_offers_its_correction_as_a_preferred_quick_fix() {
     // This client takes no documentChanges: a plain `changes` map.
     assert_eq!(fix["edit"]["changes"][&uri], json!([{"range": range((2, 6), (2, 19)), "newText": "sealos.io.type"}]));
 
-    // Away from the diagnostic there is nothing to fix; asking only for refactors gives nothing.
-    assert_eq!(code_actions(&mut client, &uri, (0, 0), (0, 4), None), json!([]));
-    assert_eq!(code_actions(&mut client, &uri, (2, 10), (2, 10), Some(json!(["refactor"]))), json!([]));
+    // Away from the diagnostic there is nothing to fix; asking only for refactors gives no fix.
+    assert_eq!(quick_fixes(code_actions(&mut client, &uri, (0, 0), (0, 4), None)), json!([]));
+    assert_eq!(quick_fixes(code_actions(&mut client, &uri, (2, 10), (2, 10), Some(json!(["refactor"])))), json!([]));
     assert_eq!(
         code_actions(&mut client, &uri, (2, 10), (2, 10), Some(json!(["quickfix"]))).as_array().unwrap().len(),
-        actions.len()
+        quick_fixes(Value::Array(actions.clone())).as_array().unwrap().len()
     );
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
@@ -78,5 +83,5 @@ fn quick_fixes_follow_edits_and_carry_the_version_for_clients_with_document_chan
     client.change(&uri, 3, (3, 6), (3, 19), "sealos.io.type");
     let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
     assert!(!support::codes(&report["items"]).contains(&"unknown-label".to_owned()), "{report}");
-    assert_eq!(code_actions(&mut client, &uri, (3, 6), (3, 19), None), json!([]));
+    assert_eq!(quick_fixes(code_actions(&mut client, &uri, (3, 6), (3, 19), None)), json!([]));
 }

@@ -238,23 +238,66 @@ fn settings_from_initialization_options_and_the_workspace_merge_over_defaults() 
     let text = "FROM scratch\nCOPY . .\nLABEL sealos.io.typ=\"application\" =x\n";
     let (_dir, uri) = context_with("Kubefile", text);
     let mut client = LspClient::spawn();
-    // The workspace lowers unknown-label to a hint; the initialization options turn syntax errors off.
-    client.settings = json!({"severity": {"unknown-label": "hint"}});
-    client.initialize(full_client(), json!({"severity": {"syntax-error": "off"}}));
+    // The initialization options turn syntax errors off; the workspace sets another key.
+    client.settings = json!({"allowedLabels": ["team.example/owner"]});
+    client.initialize(full_client(), json!({"severity": {"syntax-error": "off", "unknown-label": "hint"}}));
     client.open(&uri, "kubefile", 1, text);
     let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
     assert_eq!(codes(&report["items"]), ["unknown-label"], "{report}");
     assert_eq!(report["items"][0]["severity"], 4);
 
-    // A partial object later: only unknown-label is mentioned, syntax-error stays off from the init options.
+    // The workspace now sends its own `severity`: it replaces the initialization's map as a
+    // whole, so the overrides it does not repeat (syntax-error off) do not stick.
     client.settings = json!({"severity": {"unknown-label": "error"}});
     let refreshes = count_requests(&client, "workspace/diagnostic/refresh");
     client.notify("workspace/didChangeConfiguration", json!({"settings": null}));
     let refresh = wait_for_server_request(&mut client, "workspace/diagnostic/refresh", refreshes + 1);
     assert!(refresh, "the client was not asked to pull again");
     let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
-    assert_eq!(codes(&report["items"]), ["unknown-label"], "{report}");
+    assert_eq!(codes(&report["items"]), ["unknown-label", "syntax-error"], "{report}");
     assert_eq!(report["items"][0]["severity"], 1);
+
+    // Removing the workspace's severity map brings back the initialization options, not the last map.
+    client.settings = json!({"allowedLabels": []});
+    let refreshes = count_requests(&client, "workspace/diagnostic/refresh");
+    client.notify("workspace/didChangeConfiguration", json!({"settings": null}));
+    assert!(wait_for_server_request(&mut client, "workspace/diagnostic/refresh", refreshes + 1));
+    let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
+    assert_eq!(codes(&report["items"]), ["unknown-label"], "{report}");
+    assert_eq!(report["items"][0]["severity"], 4);
+}
+
+#[test]
+fn image_lists_get_their_own_diagnostics_whatever_their_language_id() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Kubefile"), "FROM scratch\nCOPY registry registry\n").unwrap();
+    fs::create_dir_all(dir.path().join("images/shim/more")).unwrap();
+    fs::create_dir_all(dir.path().join("images/skopeo")).unwrap();
+    let shim = dir.path().join("images/shim/more/list");
+    let shim_text = "nginx:1.25 # web\nNginx:1.25\n";
+    fs::write(&shim, shim_text).unwrap();
+    let tar = dir.path().join("images/skopeo/tar.txt");
+    let tar_text = "docker-archive:missing.tar\n";
+    fs::write(&tar, tar_text).unwrap();
+
+    let mut client = LspClient::spawn();
+    client.initialize(push_client(), Value::Null);
+    let shim_uri = file_uri(&shim);
+    client.open(&shim_uri, "plaintext", 1, shim_text);
+    let published = client.diagnostics(&shim_uri, Some(1));
+    assert_eq!(codes(&published["diagnostics"]), ["shim-inline-comment", "invalid-image-reference"], "{published}");
+    assert_eq!(published["diagnostics"][1]["range"], range((1, 0), (1, 10)), "{published}");
+
+    // Fixing the line by an incremental edit clears it.
+    client.change(&shim_uri, 2, (1, 0), (1, 1), "n");
+    let published = client.diagnostics(&shim_uri, Some(2));
+    assert_eq!(codes(&published["diagnostics"]), ["shim-inline-comment"], "{published}");
+
+    let tar_uri = file_uri(&tar);
+    client.open(&tar_uri, "dockerfile", 1, tar_text);
+    let published = client.diagnostics(&tar_uri, Some(1));
+    assert_eq!(codes(&published["diagnostics"]), ["invalid-tar-line"], "{published}");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 
 #[test]

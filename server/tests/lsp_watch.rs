@@ -114,3 +114,31 @@ fn without_file_events_a_save_looks_at_the_context_again() {
     let published = client.diagnostics(&uri, Some(1));
     assert_eq!(codes(&published["diagnostics"]), ["missing-registry-copy"], "{published}");
 }
+
+/// A client that pulls diagnostics but cannot be asked to pull again (Neovim without
+/// `workspace.diagnostics.refreshSupport`) would never hear of a context change; the server
+/// pushes to it instead (and, so that nothing shows twice, does not offer pull).
+#[test]
+fn a_client_that_pulls_but_cannot_refresh_gets_pushed_context_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "FROM scratch\nCOPY manifests manifests\nCMD [\"kubectl apply -f manifests\"]\n";
+    fs::write(dir.path().join("Kubefile"), text).unwrap();
+    let uri = file_uri(&dir.path().join("Kubefile"));
+    let mut client = LspClient::spawn();
+    let capabilities = json!({
+        "textDocument": {"publishDiagnostics": {"versionSupport": true}, "diagnostic": {"dynamicRegistration": false}},
+        "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+    });
+    let initialized = client.initialize(capabilities, Value::Null);
+    assert!(initialized["capabilities"]["diagnosticProvider"].is_null(), "{initialized}");
+    client.open(&uri, "kubefile", 1, text);
+    let before = client.diagnostics(&uri, Some(1));
+    assert_eq!(codes(&before["diagnostics"]), ["copy-source-not-found"], "{before}");
+
+    fs::create_dir(dir.path().join("manifests")).unwrap();
+    fs::write(dir.path().join("manifests/x.yaml"), "spec:\n  containers:\n  - image: nginx:1.25\n").unwrap();
+    created(&mut client, &dir.path().join("manifests/x.yaml"));
+    let after = client.diagnostics(&uri, Some(1));
+    assert_eq!(codes(&after["diagnostics"]), ["missing-registry-copy"], "{after}");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

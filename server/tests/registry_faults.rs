@@ -366,8 +366,10 @@ async fn cancellation_stops_cleanly_and_releases_the_directory() {
         .all(|i| i.destination != "fix/app-a:v1"));
     let check = assert_layout_sound(&dir);
     assert!(!tags(&check).contains(&"fix/app-a:v1".to_owned()));
+    // registry/ goes into the cluster image: the partial download and the lock are gone.
+    assert!(!dir.join(layout::TEMP_DIR_NAME).exists());
 
-    // The lock is gone: a new save of the same directory runs, and completes.
+    // A new save of the same directory runs, and completes.
     proxy.set_rule(pass_all());
     let (result, _) =
         save_collecting(&requests, &dir, &fast_options(), CancellationToken::new()).await;
@@ -375,6 +377,68 @@ async fn cancellation_stops_cleanly_and_releases_the_directory() {
     assert_eq!(report.images.len(), 3);
     assert_layout_sound(&dir);
     assert!(!dir.join(layout::TEMP_DIR_NAME).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_save_leaves_no_temporary_files_and_a_new_run_completes() {
+    let work = tempfile::tempdir().unwrap();
+    let source = Registry::start(&work.path().join("source"), None);
+    let fixtures = push_fixtures(work.path(), &source.host(), None);
+    let big = fixtures.layers["big"].clone();
+    let big_rule = big.clone();
+    // The big layer always breaks off after 1 MB: app-a fails once the retries are used up.
+    let proxy = Proxy::start(
+        source.addr,
+        Duration::ZERO,
+        rule(move |r| {
+            if r.path.ends_with(&format!("/blobs/{big_rule}")) {
+                Fault::Truncate(1_000_000)
+            } else {
+                Fault::Pass
+            }
+        }),
+    );
+    let dir = work.path().join("registry");
+    let requests = requests(&proxy.host());
+    let (result, _) =
+        save_collecting(&requests, &dir, &fast_options(), CancellationToken::new()).await;
+    let Err(SaveError::Incomplete(report)) = result else {
+        panic!("expected a failed image: {result:?}")
+    };
+    assert_eq!(report.failures.len(), 1, "{report:#?}");
+    assert_eq!(report.images.len(), 2);
+    assert!(!dir.join(layout::TEMP_DIR_NAME).exists(), "temporary files left in registry/");
+    let leftovers: Vec<_> = walk_files(&dir)
+        .into_iter()
+        .filter(|path| !path.starts_with(dir.join("docker/registry/v2")))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_layout_sound(&dir);
+
+    // Resume: the blobs of the saved images are not fetched again.
+    proxy.clear_log();
+    proxy.set_rule(pass_all());
+    let (result, _) =
+        save_collecting(&requests, &dir, &fast_options(), CancellationToken::new()).await;
+    let report = result.unwrap();
+    assert_eq!(report.images.len(), 3);
+    let gets = proxy.blob_gets();
+    assert_eq!(gets.keys().collect::<Vec<_>>(), vec![&big], "{gets:#?}");
+    assert_layout_sound(&dir);
+    assert!(!dir.join(layout::TEMP_DIR_NAME).exists());
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// `kubefile-ls save` killed with SIGKILL in the middle of a download, then run again.

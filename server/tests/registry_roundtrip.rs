@@ -482,3 +482,36 @@ fn cli_saves_the_images_of_a_build_context() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_platforms_keep_the_list_with_each_platform_image() {
+    let work = tempfile::tempdir().unwrap();
+    let source = Registry::start(&work.path().join("source"), None);
+    let fixtures = push_fixtures(work.path(), &source.host());
+    let dir = work.path().join("two/registry");
+    let mut two = options("linux/amd64");
+    two.extra_platforms = vec!["linux/arm64".parse().unwrap(), "linux/amd64".parse().unwrap()];
+    let (result, _) = run_save(&[format!("{}/fix/multi:v1", source.host())], &dir, &two).await;
+    let report = result.unwrap();
+    assert_eq!(report.images[0].manifest_digest, fixtures.multi_index);
+    assert_eq!(report.images[0].platforms, vec!["linux/amd64", "linux/arm64/v8"]);
+    assert_layout_sound(&dir);
+    let fresh = Registry::start(&dir, None);
+    // The tag names the list; each chosen platform pulls its own image from it.
+    assert_served(&fresh, "fix/multi:v1", &fixtures.multi_index, work.path(), &["--override-arch", "amd64"]);
+    let arm64 = work.path().join("out-arm64");
+    skopeo_copy(
+        &format!("docker://{}/fix/multi:v1", fresh.host()),
+        &format!("oci:{}:x", arm64.display()),
+        &["--override-arch", "arm64"],
+    );
+    for (instance, stored) in [(&fixtures.multi_amd64, true), (&fixtures.multi_arm64, true), (&fixtures.multi_arm7, false)] {
+        let status = std::process::Command::new("skopeo")
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{}/fix/multi@{instance}", fresh.host()))
+            .output()
+            .unwrap()
+            .status;
+        assert_eq!(status.success(), stored, "{instance}");
+    }
+}

@@ -11,6 +11,7 @@ if vim.fn.has('nvim-0.7') == 0 then
 end
 
 require('kubefile').autostart()
+require('kubefile').register_commands()
 
 local function cmd(name, fn, opts)
   vim.api.nvim_create_user_command(name, fn, opts or {})

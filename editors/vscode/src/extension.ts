@@ -37,8 +37,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.commands.registerCommand("kubefile.restartServer", restartServer),
-    vscode.commands.registerCommand("kubefile.buildImage", buildImage),
-    vscode.commands.registerCommand("kubefile.showImages", showImages),
+    // From an editor menu the first argument is the file's URI; from the palette there is none.
+    vscode.commands.registerCommand("kubefile.buildImage", (uri?: unknown) => buildImage(asUri(uri))),
+    vscode.commands.registerCommand("kubefile.showImages", (uri?: unknown) => showImages(asUri(uri))),
     vscode.commands.registerCommand("kubefile.showOutput", () => outputChannel.show(true)),
     vscode.commands.registerCommand("kubefile.statusMenu", statusMenu),
     vscode.window.onDidChangeActiveTextEditor(updateStatusVisibility),
@@ -196,10 +197,25 @@ async function startServer(): Promise<void> {
     documentSelector: [
       { scheme: "file", language: LANGUAGE_ID },
       { scheme: "untitled", language: LANGUAGE_ID },
+      // Image lists of a build context, whatever their language: the server checks them by path.
+      { scheme: "file", pattern: "**/images/shim/**" },
+      { scheme: "file", pattern: "**/images/skopeo/tar.txt" },
     ],
     outputChannel,
     initializationOptions: serverSettings(),
     middleware: {
+      // Code lenses and code actions run the server's commands through the client, which drops
+      // their results: run them as "Show images" and "Build image" do instead.
+      executeCommand: async (command: string, args: any[], next) => {
+        const uri = typeof args[0] === "string" ? vscode.Uri.parse(args[0]) : undefined;
+        if (command === IMAGES_COMMAND) {
+          return showImages(uri);
+        }
+        if (command === BUILD_COMMAND) {
+          return buildImage(uri);
+        }
+        return next(command, args);
+      },
       workspace: {
         // Answer `workspace/configuration` for our section with the server's settings shape
         // (without the client-only `server.*` and `trace.*` keys).
@@ -360,12 +376,21 @@ async function targetDocument(): Promise<vscode.TextDocument | undefined> {
 
 let lastTag = "";
 
-async function buildImage(): Promise<void> {
+function asUri(value: unknown): vscode.Uri | undefined {
+  return value instanceof vscode.Uri ? value : undefined;
+}
+
+/** Opens `uri` (the Kubefile a code lens or action names), else asks which Kubefile. */
+async function documentFor(uri: vscode.Uri | undefined): Promise<vscode.TextDocument | undefined> {
+  return uri ? vscode.workspace.openTextDocument(uri) : targetDocument();
+}
+
+async function buildImage(uri?: vscode.Uri): Promise<void> {
   const lc = clientFor(BUILD_COMMAND, "build images");
   if (!lc) {
     return;
   }
-  const document = await targetDocument();
+  const document = await documentFor(uri);
   if (!document) {
     return;
   }
@@ -382,9 +407,16 @@ async function buildImage(): Promise<void> {
   if (document.isDirty) {
     await document.save();
   }
-  const args: unknown[] = [document.uri.toString()];
+  const options: Record<string, unknown> = {};
   if (lastTag) {
-    args.push({ tags: [lastTag] });
+    options.tags = [lastTag];
+  }
+  if (!vscode.workspace.getConfiguration("kubefile", document.uri).get<boolean>("build.saveImage", true)) {
+    options.saveImage = false;
+  }
+  const args: unknown[] = [document.uri.toString()];
+  if (Object.keys(options).length > 0) {
+    args.push(options);
   }
 
   const started = Date.now();
@@ -506,12 +538,12 @@ export function parseImages(result: unknown, base: vscode.Uri): ImageEntry[] {
   return entries;
 }
 
-async function showImages(): Promise<void> {
+async function showImages(uri?: vscode.Uri): Promise<void> {
   const lc = clientFor(IMAGES_COMMAND, "list images");
   if (!lc) {
     return;
   }
-  const document = await targetDocument();
+  const document = await documentFor(uri);
   if (!document) {
     return;
   }

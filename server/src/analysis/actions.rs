@@ -59,11 +59,14 @@ pub struct ActionOptions {
     /// Also turn the fixes of diagnostics in the range into quick fixes (off when the LSP layer
     /// already does that from published diagnostics).
     pub quick_fixes: bool,
+    /// Also offer `source.fixAll` (it analyses the whole file: the LSP layer skips it for the
+    /// requests an editor sends automatically as the cursor moves).
+    pub fix_all: bool,
 }
 
 impl Default for ActionOptions {
     fn default() -> ActionOptions {
-        ActionOptions { kind: FileKind::Kubefile, quick_fixes: false }
+        ActionOptions { kind: FileKind::Kubefile, quick_fixes: false, fix_all: true }
     }
 }
 
@@ -120,7 +123,7 @@ pub fn code_actions(
     if opts.kind == FileKind::Kubefile {
         add_type_label(file, &model, &selected, &mut actions);
     }
-    if let Some(fix_all) = fix_all(file, facts, config, opts.kind) {
+    if let Some(fix_all) = opts.fix_all.then(|| fix_all(file, facts, config, opts.kind)).flatten() {
         actions.push(fix_all);
     }
     actions
@@ -520,7 +523,7 @@ mod tests {
 
     #[test]
     fn dockerfile_forms() {
-        let opts = ActionOptions { kind: FileKind::Dockerfile, quick_fixes: false };
+        let opts = ActionOptions { kind: FileKind::Dockerfile, ..ActionOptions::default() };
         check_with("FROM alpine\nCMD$0 nginx -g daemon\n", &opts, expect![[r#"
             == Convert to JSON (exec) form (refactor.rewrite)
             FROM alpine
@@ -627,7 +630,7 @@ mod tests {
 
     #[test]
     fn quick_fixes_when_asked() {
-        let opts = ActionOptions { kind: FileKind::Kubefile, quick_fixes: true };
+        let opts = ActionOptions { quick_fixes: true, ..ActionOptions::default() };
         check_with("FROM scratch\nLABEL sealos.io.type=application\nCMD [\"echo $(NAM$0R)\"]\nENV NAME=x\n", &opts, expect![[r#"
             == Change to `NAME` (quickfix)
             FROM scratch

@@ -1,6 +1,7 @@
 //! COPY and ADD as the build sees them: sources relative to the context, the destination in the
 //! image (relative to WORKDIR), and whether one of them ships `registry/` to the image root.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use super::{model::Model, variables};
@@ -27,14 +28,15 @@ pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
     let Some(stage) = model.final_stage() else { return Vec::new() };
     let file = model.file;
     let global = variables::global_args(model);
+    let definitions = variables::stage_definitions(model, stage, None, &global);
     let mut workdir = String::from("/");
     let mut copies = Vec::new();
     for instruction in &stage.instructions {
-        let visible = || variables::stage_definitions(model, stage, Some(instruction.node.start_byte()), &global);
-        match instruction.node.kind() {
+        let visible = || variables::defined_before(&definitions, instruction.node.start_byte());
+        match instruction.node.kind_name() {
             "workdir_instruction" => {
                 if let Some(path) = instruction.paths().next() {
-                    let value = variables::expand(model, path, &visible());
+                    let value = variables::expand(model, path, visible());
                     workdir = join_image_path(&workdir, &value);
                 }
             }
@@ -50,10 +52,10 @@ pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
                 let Some((destination, sources)) = operands.split_last() else { continue };
                 let visible = visible();
                 let resolve = |node: Node<'t>| {
-                    let text = if node.kind() == "json_string" {
+                    let text = if node.kind_name() == "json_string" {
                         serde_json::from_str::<String>(file.node_text(node)).ok()?
                     } else {
-                        variables::expand(model, node, &visible)
+                        variables::expand(model, node, visible)
                     };
                     (!ast::literal_text(file, node).contains('$') || !text.contains('$')).then_some(text)
                 };

@@ -27,6 +27,17 @@ pub struct ContextFacts {
     pub images: Vec<ImageSource>,
     /// Build files sealos would concatenate without `-f` (Sealfile, Kubefile, Dockerfile, Containerfile).
     pub build_files: Vec<String>,
+    /// The charts of `charts/` (its direct entries that sealos renders).
+    pub charts: Vec<ChartFact>,
+}
+
+/// One chart of `charts/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartFact {
+    /// `charts/<entry>`.
+    pub path: String,
+    /// The `name` of its `Chart.yaml` (`None` when unreadable).
+    pub name: Option<String>,
 }
 
 impl ContextFacts {

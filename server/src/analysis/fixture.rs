@@ -60,14 +60,25 @@ fn strip_markers(text: &str) -> (String, Vec<usize>) {
     (out, offsets)
 }
 
-pub(crate) fn parse(fixture: &str) -> CursorFixture {
+/// One `//- /path` section of a fixture, after `prepare` ran on its content.
+pub(crate) struct Section<T> {
+    pub path: String,
+    pub content: String,
+    pub prepared: T,
+}
+
+/// Writes the `//- /path` sections of `fixture` into a temp dir (a path ending in `/` makes an
+/// empty folder). `prepare` turns each raw content into what is written plus extra data (e.g.
+/// marker offsets). `None` when the fixture has no sections.
+pub(crate) fn write_sections<T>(
+    fixture: &str,
+    mut prepare: impl FnMut(&str) -> (String, T),
+) -> Option<(tempfile::TempDir, Vec<Section<T>>)> {
     if !fixture.trim_start().starts_with("//- ") {
-        let (text, offsets) = strip_markers(fixture);
-        return CursorFixture { file: SourceFile::parse(&text), offsets, facts: None, _dir: None };
+        return None;
     }
     let dir = tempfile::tempdir().expect("temp dir for a fixture context");
-    let mut main: Option<(String, Vec<usize>)> = None;
-    let mut kubefile: Option<String> = None;
+    let mut sections = Vec::new();
     for section in fixture.trim_start().split("//- ").filter(|s| !s.is_empty()) {
         let (path, content) = section.split_once('\n').unwrap_or((section, ""));
         let path = path.trim().trim_start_matches('/');
@@ -79,15 +90,20 @@ pub(crate) fn parse(fixture: &str) -> CursorFixture {
             std::fs::create_dir_all(&full).unwrap();
             continue;
         }
-        let (content, offsets) = strip_markers(content);
+        let (content, prepared) = prepare(content);
         std::fs::write(&full, &content).unwrap();
-        if !offsets.is_empty() {
-            main = Some((content.clone(), offsets));
-        }
-        if path == "Kubefile" {
-            kubefile = Some(content);
-        }
+        sections.push(Section { path: path.to_string(), content, prepared });
     }
+    Some((dir, sections))
+}
+
+pub(crate) fn parse(fixture: &str) -> CursorFixture {
+    let Some((dir, sections)) = write_sections(fixture, strip_markers) else {
+        let (text, offsets) = strip_markers(fixture);
+        return CursorFixture { file: SourceFile::parse(&text), offsets, facts: None, _dir: None };
+    };
+    let kubefile = sections.iter().find(|s| s.path == "Kubefile").map(|s| s.content.clone());
+    let main = sections.into_iter().rev().find(|s| !s.prepared.is_empty()).map(|s| (s.content, s.prepared));
     let (text, offsets) = main.unwrap_or_else(|| (kubefile.unwrap_or_default(), Vec::new()));
     let facts = crate::context::facts::collect(dir.path());
     CursorFixture { file: SourceFile::parse(&text), offsets, facts: Some(facts), _dir: Some(dir) }

@@ -12,6 +12,7 @@
 //! continues a word (no whitespace on either side of the line break: indenting it would split the
 //! word), and anything in a node with a syntax error except keyword case and indentation.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use super::TextEdit;
@@ -68,7 +69,7 @@ pub fn escape_char(file: &SourceFile) -> char {
     let root = file.root();
     let mut cursor = root.walk();
     for child in root.children(&mut cursor) {
-        match child.kind() {
+        match child.kind_name() {
             "parser_directive" => {
                 let text = file.node_text(child).trim_start_matches('#').trim();
                 if let Some((name, value)) = text.split_once('=') {
@@ -152,7 +153,7 @@ fn line_text(text: &str, start: usize, next: usize) -> &str {
 fn in_heredoc(file: &SourceFile, offset: usize) -> bool {
     let Some(mut node) = file.root().descendant_for_byte_range(offset, offset) else { return false };
     loop {
-        if node.kind() == "heredoc_block" {
+        if node.kind_name() == "heredoc_block" {
             return true;
         }
         match node.parent() {
@@ -203,7 +204,7 @@ impl<'a> Formatter<'a> {
         if cursor.goto_first_child() {
             loop {
                 let node = cursor.node();
-                match node.kind() {
+                match node.kind_name() {
                     "comment" | "parser_directive" => self.strip_indent(node.start_byte()),
                     kind if kind.ends_with("_instruction") => self.instruction(node, &mut cursor),
                     _ => {}
@@ -265,7 +266,7 @@ impl<'a> Formatter<'a> {
 
     /// Keywords, `AS`/`NONE`, JSON arrays, legacy pairs and heredoc rows of an instruction.
     fn children(&mut self, node: Node<'a>, cursor: &mut tree_sitter::TreeCursor<'a>, top: bool) {
-        let kind = node.kind();
+        let kind = node.kind_name();
         let clean = !node.has_error();
         // After the keyword and the gap behind it, only some instructions have children worth
         // visiting: `AS`, `NONE`, nested instructions, JSON arrays, heredocs, legacy pairs.
@@ -325,7 +326,7 @@ impl<'a> Formatter<'a> {
                     }
                 }
             } else {
-                match child.kind() {
+                match child.kind_name() {
                     "heredoc_block" => self.frozen_rows.push((child.start_position().row, child.end_position().row)),
                     "json_string_array" if clean && self.options.normalize_json => self.json_array(child, cursor),
                     "key_value_pair" => {
@@ -447,7 +448,7 @@ impl<'a> Formatter<'a> {
             let mut first = true;
             loop {
                 let element = cursor.node();
-                if element.kind() == "json_string" {
+                if element.kind_name() == "json_string" {
                     if !first {
                         normalized.push_str(", ");
                     }

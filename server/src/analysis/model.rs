@@ -1,6 +1,7 @@
 //! The semantic model of a Kubefile that every feature shares: stages, the labels and image type
 //! of the final image, and the ENV/ARG definitions visible at each instruction.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use crate::{
@@ -60,10 +61,14 @@ pub struct Model<'t> {
 
 impl<'t> Model<'t> {
     pub fn new(file: &'t SourceFile) -> Model<'t> {
-        let instructions = ast::instructions(file);
+        Model::from_instructions(file, ast::instructions(file))
+    }
+
+    /// The model of `file` from its top-level instructions, for callers that have them already.
+    pub fn from_instructions(file: &'t SourceFile, instructions: Vec<Instruction<'t>>) -> Model<'t> {
         let mut stages: Vec<Stage<'t>> = Vec::new();
         for instruction in &instructions {
-            if instruction.node.kind() == "from_instruction" {
+            if instruction.node.kind_name() == "from_instruction" {
                 let base = instruction
                     .node
                     .child_by_field_name("image")
@@ -87,7 +92,7 @@ impl<'t> Model<'t> {
         let Some(stage) = self.final_stage() else { return Vec::new() };
         let mut labels = Vec::new();
         for instruction in &stage.instructions {
-            if instruction.node.kind() != "label_instruction" {
+            if instruction.node.kind_name() != "label_instruction" {
                 continue;
             }
             for pair in instruction.pairs() {

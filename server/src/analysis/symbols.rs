@@ -2,6 +2,7 @@
 //! symbol per stage with its instructions; ENV/ARG/LABEL pairs are children of their instruction)
 //! and selection ranges (word → pair → instruction → stage → file).
 
+use crate::syntax::NodeKind as _;
 use std::borrow::Cow;
 
 use tree_sitter::Node;
@@ -47,7 +48,7 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
     }
     loop {
         let node = cursor.node();
-        let kind = node.kind();
+        let kind = node.kind_name();
         if kind == "parser_directive" {
             let text = file.node_text(node).trim_start_matches('#').trim();
             let (name, value) = text.split_once('=').unwrap_or((text, ""));
@@ -104,7 +105,7 @@ fn text_of<'a>(file: &'a SourceFile, node: Node<'_>) -> Cow<'a, str> {
 
 /// The symbol of the instruction under `cursor` (the cursor is left where it was).
 fn instruction_symbol<'a>(file: &'a SourceFile, node: Node<'_>, cursor: &mut tree_sitter::TreeCursor<'_>) -> DocumentSymbol<'a> {
-    let kind = node.kind();
+    let kind = node.kind_name();
     let start = node.start_byte();
     // The keyword is the leading word of the instruction (read from the text: no tree descent).
     let word = file.text()[start..node.end_byte()].bytes().take_while(|b| b.is_ascii_alphabetic()).count();
@@ -121,11 +122,11 @@ fn instruction_symbol<'a>(file: &'a SourceFile, node: Node<'_>, cursor: &mut tre
         if pair_kind.is_some() || kind == "onbuild_instruction" {
             while cursor.goto_next_sibling() {
                 let child = cursor.node();
-                match (child.kind(), pair_kind) {
+                match (child.kind_name(), pair_kind) {
                     ("key_value_pair", Some(symbol_kind)) => {
                         // `key`, then `=` and/or `value`: the first and last children.
-                        let Some(key) = child.child(0).filter(|k| k.kind() == "key") else { continue };
-                        let value = child.child(child.child_count().saturating_sub(1)).filter(|v| v.kind() == "value");
+                        let Some(key) = child.child(0).filter(|k| k.kind_name() == "key") else { continue };
+                        let value = child.child(child.child_count().saturating_sub(1)).filter(|v| v.kind_name() == "value");
                         children.push(DocumentSymbol {
                             name: text_of(file, key),
                             detail: value.map(|value| match text_of(file, value) {
@@ -239,15 +240,15 @@ fn selection_range(file: &SourceFile, model: &Model<'_>, offset: usize) -> Selec
     let node = file.root().descendant_for_byte_range(offset, offset);
     let mut current: Option<Node<'_>> = node;
     while let Some(n) = current {
-        if n.kind() == "source_file" {
+        if n.kind_name() == "source_file" {
             break;
         }
         // Inside a quoted string: the content without its quotes first.
-        if matches!(n.kind(), "double_quoted_string" | "single_quoted_string" | "json_string") && n.end_byte() - n.start_byte() >= 2 {
+        if matches!(n.kind_name(), "double_quoted_string" | "single_quoted_string" | "json_string") && n.end_byte() - n.start_byte() >= 2 {
             chain.push(n.start_byte() + 1..n.end_byte() - 1);
         }
         chain.push(n.byte_range());
-        if n.parent().is_some_and(|p| p.kind() == "source_file") {
+        if n.parent().is_some_and(|p| p.kind_name() == "source_file") {
             // The instruction's stage, when it has more than the FROM line.
             if let Some(stage) = model.stages.iter().rev().find(|stage| stage.from.node.start_byte() <= n.start_byte()) {
                 let end = stage.instructions.last().map_or(stage.from.node.end_byte(), |last| last.node.end_byte());

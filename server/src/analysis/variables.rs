@@ -1,6 +1,7 @@
 //! ENV and ARG scopes: which variables an instruction sees, where they were defined, and what
 //! they expand to at build time (BuildKit) and at `sealos run` (the image ENV).
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use super::model::{Model, Stage};
@@ -50,7 +51,7 @@ pub fn stage_definitions<'t>(
         if before.is_some_and(|offset| instruction.node.start_byte() >= offset) {
             break;
         }
-        let kind = match instruction.node.kind() {
+        let kind = match instruction.node.kind_name() {
             "env_instruction" => DefinitionKind::Env,
             "arg_instruction" => DefinitionKind::Arg,
             _ => continue,
@@ -59,7 +60,7 @@ pub fn stage_definitions<'t>(
         let before_instruction = visible.clone();
         let mut cursor = instruction.node.walk();
         for child in instruction.node.named_children(&mut cursor) {
-            let (key_node, value_node) = match child.kind() {
+            let (key_node, value_node) = match child.kind_name() {
                 "key_value_pair" => match child.child_by_field_name("key") {
                     Some(key) => (key, child.child_by_field_name("value")),
                     None => continue,
@@ -82,19 +83,26 @@ pub fn stage_definitions<'t>(
     visible
 }
 
+/// The part of a whole stage's definitions (from [`stage_definitions`] with no bound) that an
+/// instruction starting at `offset` sees: the same as `stage_definitions(.., Some(offset), ..)`,
+/// since each definition only depends on the ones before it, without walking the stage again.
+pub fn defined_before<'a, 't>(definitions: &'a [Definition<'t>], offset: usize) -> &'a [Definition<'t>] {
+    &definitions[..definitions.partition_point(|def| def.instruction.node.start_byte() < offset)]
+}
+
 /// ARGs before the first FROM.
 pub fn global_args<'t>(model: &Model<'t>) -> Vec<Definition<'t>> {
     let file = model.file;
     let mut global: Vec<Definition<'t>> = Vec::new();
     for instruction in &model.instructions {
-        match instruction.node.kind() {
+        match instruction.node.kind_name() {
             "from_instruction" => break,
             "arg_instruction" => {}
             _ => continue,
         }
         let mut cursor = instruction.node.walk();
         for child in instruction.node.named_children(&mut cursor) {
-            let (key_node, value_node) = match child.kind() {
+            let (key_node, value_node) = match child.kind_name() {
                 "key_value_pair" => match child.child_by_field_name("key") {
                     Some(key) => (key, child.child_by_field_name("value")),
                     None => continue,

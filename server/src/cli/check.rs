@@ -9,9 +9,14 @@ use std::{
 use clap::{Args, ValueEnum};
 
 use crate::{
-    analysis::{config::SeverityOverride, diagnostics_for, Config, Diagnostic, Severity},
+    analysis::{
+        config::SeverityOverride,
+        diagnostics_for,
+        lists::{self, ListFile},
+        Config, ContextFacts, Diagnostic, Severity,
+    },
     context,
-    syntax::{LineCol, PositionEncoding, SourceFile},
+    syntax::{LineCol, LineIndex, PositionEncoding, SourceFile},
     workspace,
 };
 
@@ -46,10 +51,11 @@ pub struct CheckArgs {
     deny: Option<Deny>,
 }
 
-/// The diagnostics of one file, with what is needed to print them.
+/// The diagnostics of one file (a build file or an image list), with what is needed to print them.
 struct Report {
     path: PathBuf,
-    file: SourceFile,
+    text: String,
+    line_index: LineIndex,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -103,29 +109,59 @@ fn config_from(args: &CheckArgs) -> Result<Config, String> {
 }
 
 fn check_path(path: &Path, config: &Config) -> Result<Vec<Report>, String> {
-    let files: Vec<PathBuf> = if path.is_dir() {
-        context::BuildContext::new(path).build_files().map_err(|error| format!("{error}: {}", path.display()))?
+    if path.is_dir() {
+        // A context: its build files, then the image lists sealos reads from it.
+        let files = context::BuildContext::new(path).build_files().map_err(|error| format!("{error}: {}", path.display()))?;
+        let facts = context::facts::collect(path);
+        let mut reports = Vec::new();
+        for file_path in files {
+            reports.push(check_build_file(file_path, &facts, config)?);
+        }
+        for (relative, role) in crate::context::lists::files(path) {
+            reports.push(check_list(path.join(&relative), &relative, role, &facts, config)?);
+        }
+        Ok(reports)
     } else if path.is_file() {
-        vec![path.to_path_buf()]
-    } else {
-        return Err(format!("{} does not exist", path.display()));
-    };
-    let mut reports = Vec::new();
-    for file_path in files {
-        let bytes = std::fs::read(&file_path).map_err(|error| format!("cannot read {}: {error}", file_path.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        let file = SourceFile::parse(&text);
-        let directory = file_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if let Some((root, relative, role)) = image_list_role(path) {
+            let facts = context::facts::collect(&root);
+            return Ok(vec![check_list(path.to_path_buf(), &relative, role, &facts, config)?]);
+        }
+        let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let facts = context::facts::collect(directory);
-        let kind = workspace::file_kind(&file_path, &facts, &file);
-        let diagnostics = diagnostics_for(&file, kind, Some(&facts), config);
-        reports.push(Report { path: file_path, file, diagnostics });
+        Ok(vec![check_build_file(path.to_path_buf(), &facts, config)?])
+    } else {
+        Err(format!("{} does not exist", path.display()))
     }
-    Ok(reports)
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn check_build_file(path: PathBuf, facts: &ContextFacts, config: &Config) -> Result<Report, String> {
+    let text = read_text(&path)?;
+    let file = SourceFile::parse(&text);
+    let kind = workspace::file_kind(&path, facts, &file);
+    let diagnostics = diagnostics_for(&file, kind, Some(facts), config);
+    Ok(Report { path, line_index: file.line_index().clone(), text, diagnostics })
+}
+
+fn check_list(path: PathBuf, relative: &Path, role: ListFile, facts: &ContextFacts, config: &Config) -> Result<Report, String> {
+    let text = read_text(&path)?;
+    let diagnostics = lists::diagnostics(role, &relative.to_string_lossy(), &text, Some(facts), config);
+    Ok(Report { path, line_index: LineIndex::new(&text), text, diagnostics })
+}
+
+/// `(context root, path inside it, role)` when `path` is a file sealos reads images from (an
+/// image list, a manifest, a chart values file).
+fn image_list_role(path: &Path) -> Option<(PathBuf, PathBuf, ListFile)> {
+    let absolute = std::path::absolute(path).ok()?;
+    lists::locate(&absolute)
 }
 
 fn position(report: &Report, offset: usize) -> LineCol {
-    report.file.line_index().line_col(report.file.text(), offset, PositionEncoding::Utf16)
+    report.line_index.line_col(&report.text, offset, PositionEncoding::Utf16)
 }
 
 fn write_human(out: &mut impl Write, reports: &[Report], colour: bool) -> std::io::Result<()> {
@@ -142,11 +178,11 @@ fn write_human(out: &mut impl Write, reports: &[Report], colour: bool) -> std::i
                 Severity::Hint => paint("1;36", "hint"),
             };
             writeln!(out, "{}:{}:{}: {severity}[{}]: {}", report.path.display(), start.line + 1, start.col + 1, diagnostic.code, diagnostic.message)?;
-            let index = report.file.line_index();
+            let index = &report.line_index;
             let line_start = index.line_start(start.line as usize);
-            let line_text = report.file.text()[line_start..].lines().next().unwrap_or("");
-            let caret_col = report.file.text()[line_start..diagnostic.range.start.max(line_start)].chars().count();
-            let width = report.file.text()[diagnostic.range.start..diagnostic.range.end.min(line_start + line_text.len()).max(diagnostic.range.start)]
+            let line_text = report.text[line_start..].lines().next().unwrap_or("");
+            let caret_col = report.text[line_start..diagnostic.range.start.max(line_start)].chars().count();
+            let width = report.text[diagnostic.range.start..diagnostic.range.end.min(line_start + line_text.len()).max(diagnostic.range.start)]
                 .chars()
                 .count()
                 .max(1);

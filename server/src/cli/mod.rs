@@ -1,7 +1,9 @@
 //! The command line: `kubefile-ls [lsp]`, `check`, `images`, `parse`. Each command calls the same
 //! analysis and context code as the language server and only renders the results.
 
+mod build;
 mod check;
+mod images;
 mod parse;
 mod save;
 
@@ -24,8 +26,12 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Build the cluster image: diagnostics, image extraction, save into registry/, assembly.
+    Build(build::BuildArgs),
     /// Report diagnostics for build files or context directories.
     Check(check::CheckArgs),
+    /// List the images `sealos build` saves into registry/, with where each one comes from.
+    Images(images::ImagesArgs),
     /// Print the syntax tree of a Kubefile.
     Parse(parse::ParseArgs),
     /// Pull the context's images into CONTEXT/registry (sealos's registry layout).
@@ -43,7 +49,9 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         None | Some(Command::Lsp { .. }) => crate::lsp::run_stdio(),
+        Some(Command::Build(args)) => build::run(args),
         Some(Command::Check(args)) => check::run(args),
+        Some(Command::Images(args)) => images::run(args),
         Some(Command::Parse(args)) => parse::run(args),
         Some(Command::Save(args)) => save::run(args),
     }

@@ -16,12 +16,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::{
     context::{
-        images::{self, ExtractOptions, ImageSource},
+        images::{self, ExtractOptions},
         BuildContext,
     },
     registry::{
-        self, AuthSource, BlobOutcome, CancellationToken, ImageRequest, Platform, SaveError,
-        SaveEvent, SaveOptions,
+        self, ArchiveRequest, AuthSource, BlobOutcome, CancellationToken, ImageRequest, Platform,
+        SaveError, SaveEvent, SaveOptions,
     },
 };
 
@@ -37,9 +37,10 @@ pub enum Format {
 pub struct SaveArgs {
     /// The build context; images go to CONTEXT/registry.
     context: PathBuf,
-    /// Platform kept from multi-platform images [default: linux/<host arch>].
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
-    platform: Option<String>,
+    /// Platform kept from multi-platform images [default: linux/<host arch>]. Repeatable or
+    /// comma-separated: with several, each platform's image is kept under the manifest list.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_delimiter = ',')]
+    platform: Vec<String>,
     /// Keep whole manifest lists with every platform.
     #[arg(long)]
     all: bool,
@@ -72,7 +73,7 @@ pub fn run(args: SaveArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let requests = match requests_from(&args) {
+    let (requests, archives) = match requests_from(&args) {
         Ok(requests) => requests,
         Err(messages) => {
             for message in messages {
@@ -82,7 +83,7 @@ pub fn run(args: SaveArgs) -> ExitCode {
         }
     };
     let registry_dir = args.context.join("registry");
-    if requests.is_empty() {
+    if requests.is_empty() && archives.is_empty() {
         // sealos does not create registry/ when there is nothing to save.
         eprintln!(
             "kubefile-ls save: no images found in {}",
@@ -101,7 +102,10 @@ pub fn run(args: SaveArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let renderer = Arc::new(Mutex::new(Renderer::new(args.format, requests.len())));
+    let renderer = Arc::new(Mutex::new(Renderer::new(
+        args.format,
+        requests.len() + archives.len(),
+    )));
     let sink = renderer.clone();
     let cancel = CancellationToken::new();
     let result = runtime.block_on(async {
@@ -111,8 +115,9 @@ pub fn run(args: SaveArgs) -> ExitCode {
                 on_interrupt.cancel();
             }
         });
-        registry::save(
+        registry::save_with_archives(
             &requests,
+            &archives,
             &registry_dir,
             &options,
             move |event| sink.lock().expect("renderer lock").event(&event),
@@ -148,14 +153,8 @@ pub fn run(args: SaveArgs) -> ExitCode {
             ExitCode::from(1)
         }
         Err(SaveError::Cancelled(report)) => {
-            let temp = registry_dir.join(registry::layout::TEMP_DIR_NAME);
-            let partials = if temp.exists() {
-                format!("; partial downloads are kept in {} for it", temp.display())
-            } else {
-                String::new()
-            };
             renderer.summary(&format!(
-                "cancelled after saving {} image(s); everything in {} is complete, and a new run continues from there{partials}",
+                "cancelled after saving {} image(s); everything in {} is complete, and a new run continues from there",
                 report.images.len(),
                 registry_dir.display()
             ));
@@ -169,20 +168,21 @@ pub fn run(args: SaveArgs) -> ExitCode {
 }
 
 fn options_from(args: &SaveArgs) -> Result<SaveOptions, String> {
-    let platform = match &args.platform {
-        None => Platform::host(),
-        Some(p) if p.contains(',') => {
-            return Err(format!(
-                "--platform {p}: one platform at a time (with several, sealos keeps only the last one's images); use --all to keep every platform"
-            ))
-        }
-        Some(p) => p.parse().map_err(|e: registry::InvalidPlatform| e.to_string())?,
-    };
+    let mut platforms = args
+        .platform
+        .iter()
+        .map(|p| p.trim().parse())
+        .collect::<Result<Vec<Platform>, registry::InvalidPlatform>>()
+        .map_err(|e| e.to_string())?
+        .into_iter();
+    let platform = platforms.next().unwrap_or_else(Platform::host);
+    let extra_platforms = platforms.collect();
     if args.max_pull_procs == 0 {
         return Err("--max-pull-procs must be at least 1".into());
     }
     Ok(SaveOptions {
         platform,
+        extra_platforms,
         all_platforms: args.all,
         max_pull_procs: args.max_pull_procs,
         auth: args
@@ -194,14 +194,15 @@ fn options_from(args: &SaveArgs) -> Result<SaveOptions, String> {
     })
 }
 
-/// `--image` values, or the images `sealos build` would save from the context.
-fn requests_from(args: &SaveArgs) -> Result<Vec<ImageRequest>, Vec<String>> {
+/// `--image` values, or the images and archives `sealos build` would save from the context.
+fn requests_from(args: &SaveArgs) -> Result<(Vec<ImageRequest>, Vec<ArchiveRequest>), Vec<String>> {
     if !args.images.is_empty() {
-        return Ok(args
+        let images = args
             .images
             .iter()
             .map(|i| ImageRequest::new(i.as_str()))
-            .collect());
+            .collect();
+        return Ok((images, Vec::new()));
     }
     if !args.context.is_dir() {
         return Err(vec![format!(
@@ -215,23 +216,20 @@ fn requests_from(args: &SaveArgs) -> Result<Vec<ImageRequest>, Vec<String>> {
         ..ExtractOptions::default()
     };
     let index = images::extract(&context, &options);
-    let mut errors: Vec<String> = index.errors.iter().map(ToString::to_string).collect();
-    for image in index.images.iter().filter(|i| i.source == ImageSource::Tar) {
-        errors.push(format!(
-            "{}:{}: images/skopeo/tar.txt archives are not saved by kubefile-ls yet ({})",
-            image.file.display(),
-            image.line,
-            image.image
-        ));
+    if !index.errors.is_empty() {
+        return Err(index.errors.iter().map(ToString::to_string).collect());
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(index
+    let images = index
         .image_list()
         .into_iter()
         .map(ImageRequest::new)
-        .collect())
+        .collect();
+    let archives = index
+        .archives
+        .iter()
+        .map(|archive| ArchiveRequest::from_context(&args.context, archive))
+        .collect();
+    Ok((images, archives))
 }
 
 /// Renders events: indicatif bars on a terminal, lines on stderr otherwise, JSON with `--format json`.
@@ -511,7 +509,35 @@ fn human_bytes(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::human_bytes;
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: SaveArgs,
+    }
+
+    fn platforms(argv: &[&str]) -> Result<Vec<String>, String> {
+        let args = Command::try_parse_from(std::iter::once("save").chain(argv.iter().copied()))
+            .map_err(|e| e.to_string())?
+            .args;
+        let options = options_from(&args)?;
+        Ok(options.platforms().iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn platform_is_repeatable_and_takes_comma_lists_like_sealos() {
+        assert_eq!(
+            platforms(&["--platform", "linux/amd64,linux/arm64", "--platform", "/arm/v7", "ctx"]).unwrap(),
+            ["linux/amd64", "linux/arm64", "linux/arm/v7"]
+        );
+        assert_eq!(platforms(&["ctx"]).unwrap(), [Platform::host().to_string()]);
+        assert_eq!(
+            platforms(&["--platform", "linux/amd64,amd64", "ctx"]).unwrap_err(),
+            "invalid platform `amd64`: expected OS/ARCH or OS/ARCH/VARIANT, e.g. linux/amd64 or linux/arm64/v8"
+        );
+    }
 
     #[test]
     fn bytes_are_readable() {

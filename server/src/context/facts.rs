@@ -7,7 +7,7 @@ use super::{
     images::{extract, ExtractOptions, ImageIndex, ImageSource},
     BuildContext,
 };
-use crate::analysis::facts::{ContextFacts, ImageSource as FactImage};
+use crate::analysis::facts::{ChartFact, ContextFacts, ImageSource as FactImage};
 
 /// Facts about the context at `root`, with the fast image scan (charts are not rendered, so no
 /// helm process is started).
@@ -43,6 +43,11 @@ pub fn from_index(root: &Path, index: &ImageIndex) -> ContextFacts {
             file: slash_path(&image.file),
             line: image.line,
         })
+        .collect();
+    facts.charts = index
+        .charts
+        .iter()
+        .map(|chart| ChartFact { path: slash_path(&chart.path), name: chart.name.clone() })
         .collect();
     facts.build_files = BuildContext::new(root)
         .build_files()
@@ -84,6 +89,8 @@ mod tests {
         fs::write(root.join("manifests/app.yaml"), "image: nginx:1.25\n").unwrap();
         fs::write(root.join("Kubefile"), "FROM scratch\n").unwrap();
         fs::write(root.join(".dockerignore"), "manifests\n").unwrap();
+        fs::create_dir_all(root.join("charts/calico")).unwrap();
+        fs::write(root.join("charts/calico/Chart.yaml"), "name: tigera-operator\n").unwrap();
         let facts = collect(root);
         assert!(facts.entries.contains("manifests/app.yaml"));
         assert!(facts.entries.contains("registry"));
@@ -92,5 +99,6 @@ mod tests {
         assert_eq!(facts.images.len(), 1);
         assert_eq!((facts.images[0].source, facts.images[0].file.as_str()), ("manifest", "manifests/app.yaml"));
         assert_eq!(facts.build_files, ["Kubefile"]);
+        assert_eq!(facts.charts, [ChartFact { path: "charts/calico".into(), name: Some("tigera-operator".into()) }]);
     }
 }

@@ -6,6 +6,7 @@
 pub mod facts;
 pub mod ignore;
 pub mod images;
+pub mod lists;
 pub mod reference;
 
 use std::path::{Path, PathBuf};
@@ -13,8 +14,8 @@ use std::path::{Path, PathBuf};
 /// The build files sealos looks for when no `-f` is given, in the order it concatenates them.
 pub const BUILD_FILE_NAMES: [&str; 4] = ["Sealfile", "Kubefile", "Dockerfile", "Containerfile"];
 
-/// Directories that only make sense in a Sealos cluster-image context.
-const SEALOS_MARKERS: [&str; 4] = ["manifests", "charts", "images/shim", "registry"];
+/// Directories that only make sense in a Sealos cluster-image context (relative, `/`-separated).
+pub const SEALOS_MARKERS: [&str; 4] = ["manifests", "charts", "images/shim", "registry"];
 
 /// A directory used as the context of `sealos build`.
 #[derive(Debug, Clone, PartialEq, Eq)]

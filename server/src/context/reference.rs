@@ -131,13 +131,13 @@ pub fn archive_destination_path(destination: &str) -> Result<String, ReferenceEr
 pub enum ReferenceError {
     #[error("the image reference is empty")]
     Empty,
-    #[error("`{0}` is a 64-character hexadecimal image ID, not an image name")]
+    #[error("`{}` is a 64-character hexadecimal image ID, not an image name", Escaped(.0))]
     ImageId(String),
-    #[error("uppercase letters are not allowed in repository names: `{0}`")]
+    #[error("uppercase letters are not allowed in repository names: `{}`", Escaped(.0))]
     Uppercase(String),
-    #[error("the repository name in `{0}` is longer than 255 characters")]
+    #[error("the repository name in `{}` is longer than 255 characters", Escaped(.0))]
     NameTooLong(String),
-    #[error("`{reference}` is not a valid image reference: {problem}")]
+    #[error("`{}` is not a valid image reference: {problem}", Escaped(reference))]
     Invalid { reference: String, problem: Problem },
 }
 
@@ -155,9 +155,32 @@ impl ReferenceError {
     }
 }
 
+/// Text from a list file shown in a message: control characters are written as escapes
+/// (`\u{1b}`), so a line cannot move the cursor or recolour the terminal it is printed on.
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first control character of `text` (tabs included), if any.
+pub fn control_character(text: &str) -> Option<char> {
+    text.chars().find(|c| c.is_control())
+}
+
 /// The specific reason behind [`ReferenceError::Invalid`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
+    ControlCharacter,
     TemplateSyntax,
     ShellVariable,
     InlineComment,
@@ -177,6 +200,7 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::ControlCharacter => "it contains a control character (shown escaped), which no image name can hold",
             Self::TemplateSyntax => "template syntax (`{{ … }}`) is not rendered, the text is read as is",
             Self::ShellVariable => "variables such as `${VAR}` are not expanded, the text is read as is",
             Self::InlineComment => "the `#` comment after the reference is read as part of it",
@@ -391,7 +415,9 @@ fn validate_digest(digest: &str) -> Result<(), Problem> {
 /// The mistakes people actually make in manifests, named so the message helps. Only used to
 /// explain a rejection the grammar already made; never to accept or reject.
 fn classify_failure(original: &str) -> Option<ReferenceError> {
-    let problem = if original.contains("{{") || original.contains("}}") {
+    let problem = if original.chars().any(|c| c.is_control() && c != '\t') {
+        Problem::ControlCharacter
+    } else if original.contains("{{") || original.contains("}}") {
         Problem::TemplateSyntax
     } else if original.contains('$') {
         Problem::ShellVariable
@@ -458,15 +484,11 @@ fn parse_ggcr(image: &str) -> Result<String, ReferenceError> {
     Err(classify_failure(image).unwrap_or_else(|| invalid(image, problem)))
 }
 
-/// `name.NewTag`: returns (`Repository.Name()`, tag with `latest` as default).
+/// `name.NewTag` with weak validation: returns (`Repository.Name()`, tag with `latest` as
+/// default). The tag is only checked when it is not empty, so `repo:` is `repo:latest`.
 fn ggcr_tag(name: &str) -> Result<(String, String), Problem> {
     let (base, tag) = match name.rsplit_once(':') {
-        Some((base, tag)) if !tag.contains('/') => {
-            if tag.is_empty() {
-                return Err(Problem::InvalidTag);
-            }
-            (base, tag)
-        }
+        Some((base, tag)) if !tag.contains('/') => (base, tag),
         _ => (name, ""),
     };
     if !tag.is_empty() && !ggcr_check_element(tag, TAG_CHARS, 1, 128) {
@@ -791,6 +813,19 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_named_and_shown_escaped() {
+        let error = registry_path("nginx\u{1b}[31m:1").unwrap_err();
+        assert!(matches!(error, ReferenceError::Invalid { problem: Problem::ControlCharacter, .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "`nginx\\u{1b}[31m:1` is not a valid image reference: it contains a control character (shown escaped), which no image name can hold"
+        );
+        assert!(matches!(rejected("a\u{0}b"), ReferenceError::Invalid { problem: Problem::ControlCharacter, .. }));
+        assert_eq!(control_character("ok\tx"), Some('\t'));
+        assert_eq!(control_character("nginx:1"), None);
+    }
+
+    #[test]
     fn registry_path_strips_the_domain_and_defaults_the_tag() {
         assert_eq!(path("docker.io/library/nginx:1.25"), "library/nginx:1.25");
         assert_eq!(path("quay.io/cilium/cilium:v1.12.0"), "cilium/cilium:v1.12.0");
@@ -841,6 +876,17 @@ mod tests {
     fn registry_path_rejects_inline_comment_in_shim_line() {
         let error = registry_path("nginx:1.25 # web").unwrap_err();
         assert!(matches!(error, ReferenceError::Invalid { problem: Problem::InlineComment, .. }), "{error:?}");
+    }
+
+    #[test]
+    fn registry_path_reads_an_empty_tag_as_latest_like_go_containerregistry() {
+        assert_eq!(path("rancher/harvester-csi-driver:"), "rancher/harvester-csi-driver:latest");
+        assert_eq!(path("quay.io/a/b:"), "a/b:latest");
+        assert_eq!(path(&format!("busybox:@{SHA}")), format!("library/busybox@{SHA}"));
+        assert!(registry_path("nginx::").is_err());
+        assert!(registry_path(":").is_err());
+        // The line scan (containers/image) still rejects it.
+        assert!(Reference::parse_normalized("nginx:").is_err());
     }
 
     #[test]

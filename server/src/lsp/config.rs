@@ -1,9 +1,11 @@
 //! The user's settings: `initializationOptions`, then `workspace/configuration` (section
 //! `kubefile`) or the settings carried by `workspace/didChangeConfiguration`.
 //!
-//! Layers are merged as JSON (objects key by key, later layers win, `null` changes nothing) and
-//! the result is read into [`Config`], whose every field has a default: a partial settings object
-//! never turns a rule off by omission. A value that cannot be read (say a severity of `"loud"`)
+//! The workspace layer replaces the initialization options key by key (`severity`, `allowedLabels`,
+//! `format`, ... each as a whole; `null` or an absent key keeps the initialization value), and
+//! each new workspace object replaces the previous one: a setting the user removed does not stick
+//! because an earlier layer still had it. The result is read into [`Config`], whose every field
+//! has a default: a partial settings object never turns a rule off by omission. A value that cannot be read (say a severity of `"loud"`)
 //! is dropped with a warning instead of discarding the whole object.
 
 use std::{sync::Arc, time::Duration};
@@ -60,8 +62,8 @@ impl ConfigStore {
         let mut layers = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         change(&mut layers);
         let mut merged = Value::Object(Map::new());
-        merge(&mut merged, &layers.initialization);
-        merge(&mut merged, &layers.workspace);
+        overlay(&mut merged, &layers.initialization);
+        overlay(&mut merged, &layers.workspace);
         if merged == layers.merged {
             return (false, Vec::new());
         }
@@ -69,6 +71,35 @@ impl ConfigStore {
         layers.merged = merged;
         layers.current = Arc::new(config);
         (true, warnings)
+    }
+
+    /// `helm.path`: the helm binary that renders `charts/` (`None`: `helm` on `PATH`). Not an
+    /// analysis setting, so it is read from the merged settings rather than [`Config`].
+    pub fn helm_path(&self) -> Option<std::path::PathBuf> {
+        let layers = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let path = layers.merged.get("helm")?.get("path")?.as_str()?.trim();
+        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+    }
+
+    /// Formatting preferences beyond the request's tab size and spaces (`format.*`).
+    pub fn format_options(&self, tab_size: u32, insert_spaces: bool) -> crate::analysis::format::FormatOptions {
+        let layers = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut options = crate::analysis::format::FormatOptions { tab_size, insert_spaces, ..Default::default() };
+        let setting =
+            |name: &str| layers.merged.get("format").and_then(|format| format.get(name)).and_then(Value::as_bool);
+        if let Some(value) = setting("ignoreMultilineInstructions") {
+            options.ignore_multiline_instructions = value;
+        }
+        if let Some(value) = setting("keepAlignedContinuations") {
+            options.keep_aligned_continuations = value;
+        }
+        if let Some(value) = setting("legacyKeyValue") {
+            options.legacy_key_value = value;
+        }
+        if let Some(value) = setting("normalizeJson") {
+            options.normalize_json = value;
+        }
+        options
     }
 
     /// Marks the initial configuration as known (answered, refused or not asked for).
@@ -92,22 +123,19 @@ fn section(value: Value) -> Value {
     }
 }
 
-/// Deep merge: objects key by key; `null` leaves the base alone; anything else replaces it.
-fn merge(base: &mut Value, overlay: &Value) {
-    match (base, overlay) {
+/// Overlays a settings layer on `base`: each top-level key of an object layer replaces the
+/// base's value whole (a `severity` map replaces the earlier `severity` map, so an override the
+/// user removed is gone); `null` values and a `null` layer leave the base alone; any other
+/// non-object layer replaces everything (and is reported when read).
+fn overlay(base: &mut Value, layer: &Value) {
+    match (base, layer) {
         (_, Value::Null) => {}
-        (Value::Object(base), Value::Object(overlay)) => {
-            for (key, value) in overlay {
-                match base.get_mut(key) {
-                    Some(slot) if value.is_object() && slot.is_object() => merge(slot, value),
-                    _ if value.is_null() => {}
-                    _ => {
-                        base.insert(key.clone(), value.clone());
-                    }
-                }
+        (Value::Object(base), Value::Object(layer)) => {
+            for (key, value) in layer.iter().filter(|(_, value)| !value.is_null()) {
+                base.insert(key.clone(), value.clone());
             }
         }
-        (base, overlay) => *base = overlay.clone(),
+        (base, layer) => *base = layer.clone(),
     }
 }
 
@@ -179,7 +207,8 @@ mod tests {
         let (changed, warnings) = store.set_workspace(json!({"kubefile": {"severity": {"protected-env": "hint"}}}));
         assert!(changed && warnings.is_empty());
         let config = store.current();
-        assert_eq!(config.severity.get("unknown-label"), Some(&SeverityOverride::Off));
+        // The workspace's `severity` replaces the initialization's; keys it does not name are kept.
+        assert_eq!(config.severity.get("unknown-label"), None);
         assert_eq!(config.severity.get("protected-env"), Some(&SeverityOverride::Hint));
         assert_eq!(config.allowed_labels, vec!["a".to_string()]);
         // The same settings again change nothing; a null workspace layer leaves the initialization options.
@@ -187,6 +216,30 @@ mod tests {
         assert!(store.set_workspace(Value::Null).0);
         assert!(!store.current().severity.contains_key("protected-env"));
         assert_eq!(store.current().severity.get("unknown-label"), Some(&SeverityOverride::Off));
+    }
+
+    #[test]
+    fn removed_settings_do_not_stick() {
+        let store = ConfigStore::default();
+        store.set_initialization(Some(json!({"severity": {"unknown-label": "off", "protected-env": "hint"}})));
+        // The user removes one override: the client now sends the map without it.
+        store.set_workspace(json!({"severity": {"protected-env": "hint"}}));
+        assert!(!store.current().severity.contains_key("unknown-label"), "a removed override is gone");
+        // Then removes every setting: a later partial object replaces the earlier one.
+        store.set_workspace(json!({"severity": {"unknown-label": "error"}, "allowedLabels": ["x"]}));
+        store.set_workspace(json!({"allowedLabels": ["y"]}));
+        let config = store.current();
+        assert_eq!(
+            config.severity.get("unknown-label"),
+            Some(&SeverityOverride::Off),
+            "back to the initialization value"
+        );
+        assert_eq!(config.allowed_labels, vec!["y".to_string()]);
+        // A null or missing key never disables anything.
+        store.set_workspace(json!({"severity": null}));
+        assert_eq!(store.current().severity.get("protected-env"), Some(&SeverityOverride::Hint));
+        store.set_initialization(None);
+        assert!(store.current().severity.is_empty());
     }
 
     #[test]
@@ -203,6 +256,24 @@ mod tests {
         assert_eq!(config.allowed_labels, vec!["x".to_string()]);
         assert!(config.known_variables.is_empty());
         assert_eq!(warnings.len(), 3, "{warnings:?}");
+    }
+
+    #[test]
+    fn helm_path_and_format_options_come_from_the_merged_settings() {
+        let store = ConfigStore::default();
+        assert_eq!(store.helm_path(), None);
+        assert!(store.format_options(4, true).keep_aligned_continuations);
+        store.set_initialization(Some(
+            json!({"helm": {"path": "/opt/helm"}, "format": {"keepAlignedContinuations": false}}),
+        ));
+        store.set_workspace(json!({"format": {"ignoreMultilineInstructions": true}}));
+        assert_eq!(store.helm_path(), Some(std::path::PathBuf::from("/opt/helm")));
+        let options = store.format_options(2, false);
+        assert_eq!((options.tab_size, options.insert_spaces), (2, false));
+        // The workspace's `format` object replaces the initialization's as a whole.
+        assert!(options.ignore_multiline_instructions && options.keep_aligned_continuations);
+        store.set_workspace(json!({"helm": {"path": " "}}));
+        assert_eq!(store.helm_path(), None);
     }
 
     #[test]

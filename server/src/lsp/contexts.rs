@@ -1,8 +1,10 @@
 //! Which open documents are Kubefiles, and the facts about their build contexts.
 //!
-//! The build context of a Kubefile is its directory. Facts are collected once per directory on a
-//! blocking thread (concurrent requests for the same directory share one collection) and kept
-//! until a watched-file event under that directory, or the last document using it closing, drops them.
+//! The build context of a Kubefile is its directory (of an `images/shim` list, the directory
+//! holding `images/`). Facts are collected once per directory on a blocking thread (concurrent
+//! requests for the same directory share one collection) and kept until a watched-file event
+//! under that directory, or the last document using it closing, drops them. The same holds for
+//! the slower extraction that renders `charts/` with helm ([`RenderedContext`]).
 
 use std::{
     path::{Path, PathBuf},
@@ -13,7 +15,14 @@ use dashmap::DashMap;
 use tokio::sync::OnceCell;
 use tower_lsp_server::ls_types::Uri;
 
-use crate::{analysis::ContextFacts, context::BuildContext, workspace::is_kubefile_name};
+use crate::{
+    analysis::ContextFacts,
+    context::{
+        images::{extract, ExtractOptions, ImageIndex},
+        BuildContext,
+    },
+    workspace::is_kubefile_name,
+};
 
 /// What a document is, as far as its name and language id tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,15 +61,37 @@ pub fn file_path(uri: &Uri) -> Option<PathBuf> {
     path.is_absolute().then_some(path)
 }
 
-/// The build context directory of a document at `path`: its parent directory.
+/// The build context directory of a document at `path`: its parent directory, or for an image
+/// list under `images/shim/`, the directory that holds `images/`.
 pub fn context_dir(path: Option<&Path>) -> Option<PathBuf> {
-    path?.parent().filter(|dir| !dir.as_os_str().is_empty()).map(Path::to_path_buf)
+    let path = path?;
+    shim_list_context(path).or_else(|| path.parent().filter(|dir| !dir.as_os_str().is_empty()).map(Path::to_path_buf))
 }
+
+/// The context directory of an `images/shim/**` image list, `None` for other paths.
+pub fn shim_list_context(path: &Path) -> Option<PathBuf> {
+    let parts: Vec<_> = path.components().collect();
+    let at = parts.windows(2).rposition(|pair| pair[0].as_os_str() == "images" && pair[1].as_os_str() == "shim")?;
+    // The list itself must be below `images/shim`, not the directory.
+    if at + 2 >= parts.len() || at == 0 {
+        return None;
+    }
+    Some(parts[..at].iter().collect())
+}
+
+/// A context's images with `charts/` rendered by helm, and its facts with those images.
+pub struct RenderedContext {
+    pub index: ImageIndex,
+    pub facts: Arc<ContextFacts>,
+}
+
+type Cell<T> = Arc<OnceCell<Arc<T>>>;
 
 /// Cached facts per context directory.
 #[derive(Default)]
 pub struct Contexts {
-    facts: DashMap<PathBuf, Arc<OnceCell<Arc<ContextFacts>>>>,
+    facts: DashMap<PathBuf, Cell<ContextFacts>>,
+    rendered: DashMap<PathBuf, Cell<RenderedContext>>,
 }
 
 impl Contexts {
@@ -86,16 +117,65 @@ impl Contexts {
         .clone()
     }
 
+    /// The images of `dir` with its charts rendered by `helm` (`None`: on `PATH`), extracted on a
+    /// blocking thread the first time they are asked for; concurrent callers share one extraction.
+    pub async fn rendered(&self, dir: &Path, helm: Option<PathBuf>) -> Arc<RenderedContext> {
+        let cell = self.rendered.entry(dir.to_path_buf()).or_default().clone();
+        cell.get_or_init(|| async {
+            let dir = dir.to_path_buf();
+            let started = std::time::Instant::now();
+            let rendered = tokio::task::spawn_blocking({
+                let dir = dir.clone();
+                move || {
+                    let index = extract(&BuildContext::new(&dir), &ExtractOptions { helm, render_charts: true });
+                    let facts = Arc::new(crate::context::facts::from_index(&dir, &index));
+                    RenderedContext { index, facts }
+                }
+            })
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!("extracting the images of {} failed: {error}", dir.display());
+                RenderedContext { index: ImageIndex::default(), facts: Arc::default() }
+            });
+            tracing::debug!("extracted the images of {} in {:?}", dir.display(), started.elapsed());
+            Arc::new(rendered)
+        })
+        .await
+        .clone()
+    }
+
+    /// The rendered images of `dir` if an extraction has finished, without waiting.
+    pub fn rendered_if_ready(&self, dir: &Path) -> Option<Arc<RenderedContext>> {
+        self.rendered.get(dir)?.get().cloned()
+    }
+
+    /// The best facts at hand without rendering charts: those of a finished extraction (with the
+    /// charts' images), else the fast scan.
+    pub async fn best_facts(&self, dir: &Path) -> Arc<ContextFacts> {
+        match self.rendered_if_ready(dir) {
+            Some(rendered) => rendered.facts.clone(),
+            None => self.facts(dir).await,
+        }
+    }
+
     /// Forgets the facts of every cached context that contains `path` (or is below it, when a
     /// whole directory tree went away). Returns whether any was dropped.
     pub fn invalidate(&self, path: &Path) -> bool {
-        let before = self.facts.len();
-        self.facts.retain(|dir, _| !(path.starts_with(dir) || dir.starts_with(path)));
-        self.facts.len() != before
+        let affected = |dir: &PathBuf| path.starts_with(dir) || dir.starts_with(path);
+        let before = self.facts.len() + self.rendered.len();
+        self.facts.retain(|dir, _| !affected(dir));
+        self.rendered.retain(|dir, _| !affected(dir));
+        self.facts.len() + self.rendered.len() != before
     }
 
     pub fn forget(&self, dir: &Path) {
         self.facts.remove(dir);
+        self.rendered.remove(dir);
+    }
+
+    /// Drops every rendered extraction (the helm setting changed).
+    pub fn forget_rendered(&self) {
+        self.rendered.clear();
     }
 }
 
@@ -132,6 +212,16 @@ mod tests {
         assert_eq!(path, Path::new("/work/corpus/app v1 /Kubefile"));
         assert_eq!(context_dir(Some(&path)).unwrap(), Path::new("/work/corpus/app v1 "));
         assert_eq!(file_path(&Uri::from_str("untitled:Untitled-1").unwrap()), None);
+    }
+
+    #[test]
+    fn shim_lists_belong_to_the_context_above_images() {
+        let dir = |path: &str| context_dir(Some(Path::new(path)));
+        assert_eq!(dir("/c/images/shim/list").unwrap(), Path::new("/c"));
+        assert_eq!(dir("/c/images/shim/more/list.txt").unwrap(), Path::new("/c"));
+        assert_eq!(dir("/c/images/other/list").unwrap(), Path::new("/c/images/other"));
+        assert_eq!(dir("/c/images/shim").unwrap(), Path::new("/c/images"));
+        assert_eq!(shim_list_context(Path::new("/c/Kubefile")), None);
     }
 
     #[tokio::test]

@@ -4,12 +4,26 @@
 //! columns counted in the negotiated encoding. Conversions clamp instead of failing, so a
 //! position a client computed on other text never panics.
 
-use std::{collections::HashMap, ops::Range, str::FromStr, sync::LazyLock};
+use std::{collections::HashMap, ops::Range, path::Path, str::FromStr, sync::LazyLock};
 
 use tower_lsp_server::ls_types as lsp;
 
+use super::capabilities::Negotiated;
 use crate::{
-    analysis::{Diagnostic, Fix, Severity},
+    analysis::{
+        actions, code_lens,
+        completion::{CompletionItem, CompletionKind},
+        docs::Markup,
+        folding::{FoldingKind, FoldingRange},
+        hover::Hover,
+        inlay_hints::{InlayHint, InlayHintKind},
+        links::{DocumentLink, LinkTarget},
+        navigation::{Highlight, HighlightKind, NavigationTarget, PrepareRename},
+        semantic_tokens::SemanticTokensEdit,
+        signature_help::SignatureHelp,
+        symbols::{self, DocumentSymbol, SelectionRange},
+        Diagnostic, Fix, Severity, TextEdit,
+    },
     syntax::{LineCol, PositionEncoding, SourceFile},
 };
 
@@ -91,21 +105,23 @@ pub struct EditTarget<'a> {
     pub versioned: bool,
 }
 
-/// A quick fix as a code action carrying its edit and the diagnostic it resolves.
-pub fn code_action(
-    file: &SourceFile,
-    fix: &Fix,
-    resolves: &lsp::Diagnostic,
-    preferred: bool,
-    target: &EditTarget<'_>,
-    encoding: PositionEncoding,
-) -> lsp::CodeAction {
-    let edits: Vec<lsp::TextEdit> = fix
-        .edits
+pub fn text_edits(file: &SourceFile, edits: &[TextEdit], encoding: PositionEncoding) -> Vec<lsp::TextEdit> {
+    edits
         .iter()
         .map(|edit| lsp::TextEdit { range: range(file, &edit.range, encoding), new_text: edit.new_text.clone() })
-        .collect();
-    let edit = if target.versioned {
+        .collect()
+}
+
+/// Edits of one document as a workspace edit: versioned `documentChanges` when the client takes
+/// them (the client then refuses edits computed for another version), else a `changes` map.
+pub fn workspace_edit(
+    file: &SourceFile,
+    edits: &[TextEdit],
+    target: &EditTarget<'_>,
+    encoding: PositionEncoding,
+) -> lsp::WorkspaceEdit {
+    let edits = text_edits(file, edits, encoding);
+    if target.versioned {
         lsp::WorkspaceEdit {
             document_changes: Some(lsp::DocumentChanges::Edits(vec![lsp::TextDocumentEdit {
                 text_document: lsp::OptionalVersionedTextDocumentIdentifier {
@@ -118,17 +134,382 @@ pub fn code_action(
         }
     } else {
         lsp::WorkspaceEdit { changes: Some(HashMap::from([(target.uri.clone(), edits)])), ..Default::default() }
-    };
+    }
+}
+
+/// A quick fix as a code action carrying its edit and the diagnostic it resolves.
+pub fn code_action(
+    file: &SourceFile,
+    fix: &Fix,
+    resolves: &lsp::Diagnostic,
+    preferred: bool,
+    target: &EditTarget<'_>,
+    encoding: PositionEncoding,
+) -> lsp::CodeAction {
     lsp::CodeAction {
         title: fix.title.clone(),
         kind: Some(lsp::CodeActionKind::QUICKFIX),
         diagnostics: Some(vec![resolves.clone()]),
-        edit: Some(edit),
+        edit: Some(workspace_edit(file, &fix.edits, target, encoding)),
         command: None,
         is_preferred: preferred.then_some(true),
         disabled: None,
         data: None,
     }
+}
+
+/// A refactoring or `source.fixAll` action.
+pub fn edit_action(
+    file: &SourceFile,
+    action: &actions::CodeAction,
+    target: &EditTarget<'_>,
+    encoding: PositionEncoding,
+) -> lsp::CodeAction {
+    lsp::CodeAction {
+        title: action.title.clone(),
+        kind: Some(lsp::CodeActionKind::from(action.kind.as_str().to_owned())),
+        diagnostics: None,
+        edit: Some(workspace_edit(file, &action.edits, target, encoding)),
+        command: None,
+        is_preferred: action.is_preferred.then_some(true),
+        disabled: None,
+        data: None,
+    }
+}
+
+pub fn markup_content(value: String, markup: Markup) -> lsp::MarkupContent {
+    let kind = match markup {
+        Markup::Markdown => lsp::MarkupKind::Markdown,
+        Markup::PlainText => lsp::MarkupKind::PlainText,
+    };
+    lsp::MarkupContent { kind, value }
+}
+
+fn completion_kind(kind: CompletionKind) -> lsp::CompletionItemKind {
+    match kind {
+        CompletionKind::Keyword => lsp::CompletionItemKind::KEYWORD,
+        CompletionKind::Snippet => lsp::CompletionItemKind::SNIPPET,
+        CompletionKind::Property => lsp::CompletionItemKind::PROPERTY,
+        CompletionKind::Value => lsp::CompletionItemKind::VALUE,
+        CompletionKind::EnumMember => lsp::CompletionItemKind::ENUM_MEMBER,
+        CompletionKind::Variable => lsp::CompletionItemKind::VARIABLE,
+        CompletionKind::Constant => lsp::CompletionItemKind::CONSTANT,
+        CompletionKind::File => lsp::CompletionItemKind::FILE,
+        CompletionKind::Folder => lsp::CompletionItemKind::FOLDER,
+        CompletionKind::Reference => lsp::CompletionItemKind::REFERENCE,
+        CompletionKind::Module => lsp::CompletionItemKind::MODULE,
+    }
+}
+
+/// VS Code's command that opens the suggestion list again (after a keyword, a `--flag=`, ...).
+const TRIGGER_SUGGEST: &str = "editor.action.triggerSuggest";
+
+/// A completion item; the edit range comes from `file` (the text the completion was asked on).
+pub fn completion_item(file: &SourceFile, item: CompletionItem, negotiated: &Negotiated) -> lsp::CompletionItem {
+    let documentation = documentation(item.documentation, negotiated.completion_markup);
+    lsp::CompletionItem {
+        kind: Some(completion_kind(item.kind)),
+        detail: item.detail,
+        documentation,
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+            range: range(file, &item.edit_range, negotiated.encoding),
+            new_text: item.insert_text,
+        })),
+        insert_text_format: Some(if item.is_snippet {
+            lsp::InsertTextFormat::SNIPPET
+        } else {
+            lsp::InsertTextFormat::PLAIN_TEXT
+        }),
+        filter_text: item.filter_text,
+        sort_text: Some(item.sort_text),
+        tags: (item.deprecated && negotiated.completion_tags).then(|| vec![lsp::CompletionItemTag::DEPRECATED]),
+        deprecated: (item.deprecated && !negotiated.completion_tags && negotiated.completion_deprecated)
+            .then_some(true),
+        command: (item.retrigger && negotiated.trigger_suggest).then(|| lsp::Command {
+            title: "Suggest".to_owned(),
+            command: TRIGGER_SUGGEST.to_owned(),
+            arguments: None,
+        }),
+        label: item.label,
+        ..Default::default()
+    }
+}
+
+pub fn hover(file: &SourceFile, hover: Hover, markup: Markup, encoding: PositionEncoding) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(markup_content(hover.contents, markup)),
+        range: Some(range(file, &hover.range, encoding)),
+    }
+}
+
+fn documentation(text: Option<String>, markup: Markup) -> Option<lsp::Documentation> {
+    text.map(|text| match markup {
+        Markup::Markdown => lsp::Documentation::MarkupContent(markup_content(text, Markup::Markdown)),
+        Markup::PlainText => lsp::Documentation::String(text),
+    })
+}
+
+/// Signature help; parameter labels are offsets into the (ASCII) signature label.
+pub fn signature_help(help: SignatureHelp, markup: Markup) -> lsp::SignatureHelp {
+    let signatures = help
+        .signatures
+        .into_iter()
+        .map(|signature| lsp::SignatureInformation {
+            label: signature.label,
+            documentation: documentation(signature.documentation, markup),
+            parameters: Some(
+                signature
+                    .parameters
+                    .into_iter()
+                    .map(|parameter| lsp::ParameterInformation {
+                        label: lsp::ParameterLabel::LabelOffsets([
+                            parameter.label.start as u32,
+                            parameter.label.end as u32,
+                        ]),
+                        documentation: documentation(parameter.documentation, markup),
+                    })
+                    .collect(),
+            ),
+            active_parameter: None,
+        })
+        .collect();
+    lsp::SignatureHelp {
+        signatures,
+        active_signature: Some(help.active_signature as u32),
+        active_parameter: help.active_parameter.map(|parameter| parameter as u32),
+    }
+}
+
+/// Definitions as links (the whole definition, its name selected) or plain locations of the name.
+pub fn definition(
+    file: &SourceFile,
+    uri: &lsp::Uri,
+    targets: Vec<NavigationTarget>,
+    links: bool,
+    encoding: PositionEncoding,
+) -> lsp::GotoDefinitionResponse {
+    if links {
+        lsp::GotoDefinitionResponse::Link(
+            targets
+                .iter()
+                .map(|target| lsp::LocationLink {
+                    origin_selection_range: None,
+                    target_uri: uri.clone(),
+                    target_range: range(file, &target.full_range, encoding),
+                    target_selection_range: range(file, &target.focus_range, encoding),
+                })
+                .collect(),
+        )
+    } else {
+        lsp::GotoDefinitionResponse::Array(locations(
+            file,
+            uri,
+            targets.into_iter().map(|target| target.focus_range),
+            encoding,
+        ))
+    }
+}
+
+pub fn locations(
+    file: &SourceFile,
+    uri: &lsp::Uri,
+    ranges: impl IntoIterator<Item = Range<usize>>,
+    encoding: PositionEncoding,
+) -> Vec<lsp::Location> {
+    ranges.into_iter().map(|r| lsp::Location { uri: uri.clone(), range: range(file, &r, encoding) }).collect()
+}
+
+pub fn highlight(file: &SourceFile, highlight: Highlight, encoding: PositionEncoding) -> lsp::DocumentHighlight {
+    lsp::DocumentHighlight {
+        range: range(file, &highlight.range, encoding),
+        kind: Some(match highlight.kind {
+            HighlightKind::Write => lsp::DocumentHighlightKind::WRITE,
+            HighlightKind::Read => lsp::DocumentHighlightKind::READ,
+        }),
+    }
+}
+
+pub fn prepare_rename(
+    file: &SourceFile,
+    prepared: PrepareRename,
+    encoding: PositionEncoding,
+) -> lsp::PrepareRenameResponse {
+    lsp::PrepareRenameResponse::RangeWithPlaceholder {
+        range: range(file, &prepared.range, encoding),
+        placeholder: prepared.placeholder,
+    }
+}
+
+fn symbol_kind(kind: symbols::SymbolKind) -> lsp::SymbolKind {
+    match kind {
+        symbols::SymbolKind::Stage => lsp::SymbolKind::CLASS,
+        symbols::SymbolKind::Instruction => lsp::SymbolKind::FUNCTION,
+        symbols::SymbolKind::Variable => lsp::SymbolKind::VARIABLE,
+        symbols::SymbolKind::Label => lsp::SymbolKind::PROPERTY,
+        symbols::SymbolKind::Directive => lsp::SymbolKind::KEY,
+    }
+}
+
+fn document_symbol(file: &SourceFile, symbol: DocumentSymbol<'_>, encoding: PositionEncoding) -> lsp::DocumentSymbol {
+    #[allow(deprecated)] // `deprecated` is a required field of the struct; we set `tags` instead.
+    lsp::DocumentSymbol {
+        name: symbol.name.into_owned(),
+        detail: symbol.detail.map(|detail| detail.into_owned()),
+        kind: symbol_kind(symbol.kind),
+        tags: symbol.deprecated.then(|| vec![lsp::SymbolTag::DEPRECATED]),
+        deprecated: None,
+        range: range(file, &symbol.range, encoding),
+        selection_range: range(file, &symbol.selection_range, encoding),
+        children: (!symbol.children.is_empty())
+            .then(|| symbol.children.into_iter().map(|child| document_symbol(file, child, encoding)).collect()),
+    }
+}
+
+fn flatten_symbols(
+    file: &SourceFile,
+    uri: &lsp::Uri,
+    symbols: Vec<DocumentSymbol<'_>>,
+    container: Option<&str>,
+    encoding: PositionEncoding,
+    out: &mut Vec<lsp::SymbolInformation>,
+) {
+    for symbol in symbols {
+        let name = symbol.name.into_owned();
+        #[allow(deprecated)] // `deprecated` is a required field of the struct; we set `tags` instead.
+        out.push(lsp::SymbolInformation {
+            name: name.clone(),
+            kind: symbol_kind(symbol.kind),
+            tags: symbol.deprecated.then(|| vec![lsp::SymbolTag::DEPRECATED]),
+            deprecated: None,
+            location: lsp::Location { uri: uri.clone(), range: range(file, &symbol.range, encoding) },
+            container_name: container.map(str::to_owned),
+        });
+        flatten_symbols(file, uri, symbol.children, Some(&name), encoding, out);
+    }
+}
+
+/// The outline as a tree, or flattened with container names for clients without hierarchy.
+pub fn document_symbols(
+    file: &SourceFile,
+    uri: &lsp::Uri,
+    symbols: Vec<DocumentSymbol<'_>>,
+    hierarchical: bool,
+    encoding: PositionEncoding,
+) -> lsp::DocumentSymbolResponse {
+    if hierarchical {
+        lsp::DocumentSymbolResponse::Nested(symbols.into_iter().map(|s| document_symbol(file, s, encoding)).collect())
+    } else {
+        let mut flat = Vec::new();
+        flatten_symbols(file, uri, symbols, None, encoding, &mut flat);
+        lsp::DocumentSymbolResponse::Flat(flat)
+    }
+}
+
+pub fn selection_range(
+    file: &SourceFile,
+    selection: &SelectionRange,
+    encoding: PositionEncoding,
+) -> lsp::SelectionRange {
+    lsp::SelectionRange {
+        range: range(file, &selection.range, encoding),
+        parent: selection.parent.as_deref().map(|parent| Box::new(selection_range(file, parent, encoding))),
+    }
+}
+
+pub fn folding_range(file: &SourceFile, folding: FoldingRange, negotiated: &Negotiated) -> lsp::FoldingRange {
+    let start = position(file, folding.range.start, negotiated.encoding);
+    let end = position(file, folding.range.end, negotiated.encoding);
+    let characters = !negotiated.line_folding_only;
+    lsp::FoldingRange {
+        start_line: start.line,
+        start_character: characters.then_some(start.character),
+        end_line: end.line,
+        end_character: characters.then_some(end.character),
+        kind: Some(match folding.kind {
+            FoldingKind::Comment => lsp::FoldingRangeKind::Comment,
+            FoldingKind::Region => lsp::FoldingRangeKind::Region,
+        }),
+        collapsed_text: folding.collapsed_text.filter(|_| negotiated.folding_collapsed_text),
+    }
+}
+
+pub fn semantic_tokens_edit(edit: SemanticTokensEdit) -> lsp::SemanticTokensEdit {
+    lsp::SemanticTokensEdit {
+        start: edit.start,
+        delete_count: edit.delete_count,
+        data: Some(semantic_token_data(&edit.data)),
+    }
+}
+
+/// Relative-encoded token numbers as the protocol's token structs (serialised back to numbers).
+pub fn semantic_token_data(data: &[u32]) -> Vec<lsp::SemanticToken> {
+    data.chunks_exact(5)
+        .map(|token| lsp::SemanticToken {
+            delta_line: token[0],
+            delta_start: token[1],
+            length: token[2],
+            token_type: token[3],
+            token_modifiers_bitset: token[4],
+        })
+        .collect()
+}
+
+pub fn inlay_hint(file: &SourceFile, hint: InlayHint, markup: Markup, encoding: PositionEncoding) -> lsp::InlayHint {
+    lsp::InlayHint {
+        position: position(file, hint.offset, encoding),
+        label: lsp::InlayHintLabel::String(hint.label),
+        kind: Some(match hint.kind {
+            InlayHintKind::Type => lsp::InlayHintKind::TYPE,
+            InlayHintKind::Parameter => lsp::InlayHintKind::PARAMETER,
+        }),
+        text_edits: None,
+        tooltip: hint.tooltip.map(|tooltip| match markup {
+            Markup::Markdown => lsp::InlayHintTooltip::MarkupContent(markup_content(tooltip, Markup::Markdown)),
+            Markup::PlainText => lsp::InlayHintTooltip::String(crate::analysis::docs::to_plain(&tooltip)),
+        }),
+        padding_left: hint.padding_left.then_some(true),
+        padding_right: hint.padding_right.then_some(true),
+        data: None,
+    }
+}
+
+/// A code lens running server command `command` on the document `uri`.
+pub fn code_lens(
+    file: &SourceFile,
+    lens: code_lens::CodeLens,
+    command: &str,
+    uri: &lsp::Uri,
+    encoding: PositionEncoding,
+) -> lsp::CodeLens {
+    lsp::CodeLens {
+        range: range(file, &lens.range, encoding),
+        command: Some(lsp::Command {
+            title: lens.title,
+            command: command.to_owned(),
+            arguments: Some(vec![serde_json::Value::String(uri.as_str().to_owned())]),
+        }),
+        data: None,
+    }
+}
+
+/// A document link; paths in the build context become `file:` URIs under `context_dir`.
+pub fn document_link(
+    file: &SourceFile,
+    link: DocumentLink,
+    context_dir: Option<&Path>,
+    tooltips: bool,
+    encoding: PositionEncoding,
+) -> Option<lsp::DocumentLink> {
+    let target = match link.target {
+        LinkTarget::Url(url) => lsp::Uri::from_str(&url).ok()?,
+        LinkTarget::ContextPath(relative) => lsp::Uri::from_file_path(context_dir?.join(relative))?,
+    };
+    Some(lsp::DocumentLink {
+        range: range(file, &link.range, encoding),
+        target: Some(target),
+        tooltip: link.tooltip.filter(|_| tooltips),
+        data: None,
+    })
 }
 
 #[cfg(test)]

@@ -29,7 +29,10 @@ use super::{
     session::Session,
     worker,
 };
-use crate::{analysis, syntax::SourceFile};
+use crate::{
+    analysis,
+    syntax::SourceFile,
+};
 
 /// Quiet time after the last edit before analysing.
 pub const DEBOUNCE: Duration = Duration::from_millis(2);
@@ -86,7 +89,10 @@ async fn publish(session: &Arc<Session>, uri: &Uri) {
         entry.published = analysis.handled;
     }
     tracing::debug!("publishing {} diagnostics for {} v{}", analysis.lsp.len(), uri.as_str(), analysis.version);
-    session.client.publish_diagnostics(uri.clone(), analysis.lsp.clone(), Some(analysis.version)).await;
+    // A build's failures located in this file stay until the next build (`lsp/build.rs`).
+    let mut items = analysis.lsp.clone();
+    items.extend(session.builds.diagnostics(uri));
+    session.client.publish_diagnostics(uri.clone(), items, Some(analysis.version)).await;
 }
 
 /// The diagnostics of the current revision of `uri`, computed if not cached. `None` for unknown
@@ -102,9 +108,13 @@ pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>>
         (entry.revision, entry.doc.version(), entry.kind, entry.context_dir.clone(), cached, job)
     };
     let started = Instant::now();
+    // A file of a build context sealos reads images from (`images/shim/**`, `images/skopeo/tar.txt`,
+    // manifests, chart values files), whatever its languageId.
+    let list = contexts::file_path(uri).and_then(|path| analysis::lists::locate(&path));
 
     // The tree (incremental parse) and, for Dockerfiles, whether sealos rules apply: blocking work.
     let sealos_dir = dir.clone();
+    let is_list = list.is_some();
     let (file, parsed, handled) = worker::run(move || {
         let (file, parsed) = match (cached, job) {
             (Some(file), _) => (file, None),
@@ -115,6 +125,7 @@ pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>>
             (None, None) => unreachable!("a parse job is taken whenever no snapshot is cached"),
         };
         let handled = match kind {
+            _ if is_list => true,
             BuildFileKind::Kubefile => true,
             BuildFileKind::Dockerfile => {
                 contexts::dockerfile_is_kubefile(sealos_dir.as_deref(), file.text().contains("sealos.io"))
@@ -134,13 +145,20 @@ pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>>
     let analysis = if handled {
         session.config.ready().await;
         let config = session.config.current();
-        let facts = match &dir {
+        let facts_dir = list.as_ref().map(|(root, ..)| root).or(dir.as_ref());
+        let facts = match facts_dir {
             Some(dir) => Some(session.contexts.facts(dir).await),
             None => None,
         };
         let encoding = session.negotiated().encoding;
         worker::run(move || {
-            let diagnostics = analysis::diagnostics(&file, facts.as_deref(), &config);
+            let diagnostics = match &list {
+                Some((_, relative, role)) => {
+                    let relative = relative.to_string_lossy();
+                    analysis::lists::diagnostics(*role, &relative, file.text(), facts.as_deref(), &config)
+                }
+                None => analysis::diagnostics(&file, facts.as_deref(), &config),
+            };
             let lsp = diagnostics.iter().map(|d| convert::diagnostic(&file, d, encoding)).collect();
             Analysis { revision, version, file, handled, diagnostics, lsp }
         })
@@ -190,7 +208,7 @@ pub fn everything_changed(session: &Arc<Session>) {
 /// Asks a pulling client to pull again, when it supports that.
 fn refresh_pulled(session: &Arc<Session>) {
     let negotiated = session.negotiated();
-    if negotiated.pull_diagnostics && negotiated.diagnostic_refresh {
+    if negotiated.pull_diagnostics {
         let client = session.client.clone();
         tokio::spawn(async move {
             let _ = client.workspace_diagnostic_refresh().await;

@@ -68,7 +68,17 @@ pub struct OpenDocument {
     /// Held from the check that a result is current until it is sent, and by `didClose` before
     /// it clears: a publication never lands after the clearing one.
     pub publish_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The last semantic tokens sent, for `semanticTokens/full/delta`: (result id, data).
+    pub semantic_tokens: Option<(String, Arc<Vec<u32>>)>,
     trigger: watch::Sender<Trigger>,
+}
+
+/// The text and tree of a document as a request saw it, with what the server knows about it.
+pub struct Snapshot {
+    pub file: SourceFile,
+    pub version: i32,
+    pub kind: BuildFileKind,
+    pub context_dir: Option<PathBuf>,
 }
 
 impl OpenDocument {
@@ -122,6 +132,7 @@ impl Documents {
             published: false,
             published_revision: None,
             publish_lock: Default::default(),
+            semantic_tokens: None,
             trigger,
         };
         self.map.insert(uri, entry);
@@ -141,6 +152,29 @@ impl Documents {
 
     pub fn get_mut(&self, uri: &Uri) -> Option<RefMut<'_, Uri, OpenDocument>> {
         self.map.get_mut(uri)
+    }
+
+    /// The current text and tree of `uri`, parsing (incrementally, on the caller's thread) when
+    /// edits are pending. Request handlers call this before their first `.await`, so they see the
+    /// text as it was when the request arrived, which is what its positions refer to.
+    pub fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
+        let (parsed_or_job, version, kind, context_dir) = {
+            let entry = self.map.get(uri)?;
+            let parsed_or_job = entry.doc.cached_snapshot().ok_or_else(|| entry.doc.parse_job());
+            (parsed_or_job, entry.doc.version(), entry.kind, entry.context_dir.clone())
+        };
+        let file = match parsed_or_job {
+            Ok(file) => file,
+            Err(job) => {
+                let parsed = job.run();
+                let file = parsed.file.clone();
+                if let Some(mut entry) = self.map.get_mut(uri) {
+                    entry.doc.install(parsed);
+                }
+                file
+            }
+        };
+        Some(Snapshot { file, version, kind, context_dir })
     }
 
     /// Applies `edit` to the document and signals its publisher. Returns false for unknown URIs.

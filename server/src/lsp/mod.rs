@@ -5,17 +5,25 @@
 //! - [`capabilities`]: what we advertise, from what the client supports.
 //! - [`documents`]: open documents (rope + incrementally parsed tree) and their revisions.
 //! - [`diagnostics`]: debounced, version-checked publishing; pull reports; quick fixes.
-//! - [`contexts`]: which documents are Kubefiles; cached build-context facts.
+//! - [`contexts`]: which documents are Kubefiles; cached build-context facts and rendered images.
+//! - [`features`]: completion, hover, navigation, structure, formatting, semantic tokens, inlay
+//!   hints, code lenses, links and code actions.
+//! - [`commands`]: `workspace/executeCommand` (`kubefile.images`, `kubefile.build`).
+//! - [`build`]: `kubefile.build`: the build pipeline with progress, cancellation and located failures.
 //! - [`config`]: settings from `initializationOptions` and the workspace.
 //! - [`convert`]: the only place analysis types and positions become LSP types.
 //! - [`worker`]: the thread parsing and analysis run on.
 
+mod build;
 mod capabilities;
+mod catch_panic;
+mod commands;
 mod config;
 mod contexts;
 mod convert;
 mod diagnostics;
 mod documents;
+mod features;
 mod server;
 mod session;
 mod worker;
@@ -51,7 +59,11 @@ pub fn run_stdio() -> ExitCode {
     runtime.block_on({
         let shutdown_requested = shutdown_requested.clone();
         async move {
-            let (service, socket) = LspService::new(move |client| server::Server::new(client, shutdown_requested));
+            let (service, socket) = LspService::build(move |client| server::Server::new(client, shutdown_requested))
+                // Not in tower-lsp-server's trait: cancels a `kubefile.build` from the progress UI.
+                .custom_method("window/workDoneProgress/cancel", server::Server::work_done_progress_cancel)
+                .finish();
+            let service = catch_panic::CatchPanic::new(service);
             tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
         }
     });

@@ -14,8 +14,9 @@ use tower_lsp_server::{
 };
 
 use super::{
+    build,
     capabilities::{self, Negotiated},
-    config, contexts, convert, diagnostics,
+    commands, config, contexts, convert, diagnostics, features,
     session::Session,
 };
 use crate::syntax::document::Document;
@@ -52,6 +53,11 @@ impl Server {
         }
     }
 
+    /// `window/workDoneProgress/cancel`: the user stopped a `kubefile.build` from its progress UI.
+    pub async fn work_done_progress_cancel(&self, params: lsp::WorkDoneProgressCancelParams) {
+        build::cancel(&self.session, &params.token);
+    }
+
     async fn watch_files(&self) {
         let options = lsp::DidChangeWatchedFilesRegistrationOptions {
             watchers: vec![lsp::FileSystemWatcher {
@@ -72,7 +78,7 @@ impl Server {
 
 impl LanguageServer for Server {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
-        let negotiated = Negotiated::from_client(&params.capabilities);
+        let negotiated = Negotiated::from_initialize(&params);
         let capabilities = capabilities::server_capabilities(&negotiated);
         let asks_configuration = negotiated.configuration;
         tracing::info!("initialize: {negotiated:?}");
@@ -172,6 +178,7 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
+        let helm = self.session.config.helm_path();
         let changed = if self.session.negotiated().configuration {
             self.pull_configuration().await
         } else {
@@ -180,6 +187,9 @@ impl LanguageServer for Server {
             changed
         };
         if changed {
+            if self.session.config.helm_path() != helm {
+                self.session.contexts.forget_rendered();
+            }
             diagnostics::everything_changed(&self.session);
         }
     }
@@ -207,7 +217,109 @@ impl LanguageServer for Server {
     }
 
     async fn code_action(&self, params: lsp::CodeActionParams) -> Result<Option<lsp::CodeActionResponse>> {
-        Ok(Some(diagnostics::code_actions(&self.session, &params).await))
+        features::code_action(&self.session, params).await
+    }
+
+    async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
+        features::completion(&self.session, params).await
+    }
+
+    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+        features::hover(&self.session, params).await
+    }
+
+    async fn signature_help(&self, params: lsp::SignatureHelpParams) -> Result<Option<lsp::SignatureHelp>> {
+        features::signature_help(&self.session, params).await
+    }
+
+    async fn goto_definition(&self, params: lsp::GotoDefinitionParams) -> Result<Option<lsp::GotoDefinitionResponse>> {
+        features::definition(&self.session, params).await
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        features::references(&self.session, params).await
+    }
+
+    async fn document_highlight(
+        &self,
+        params: lsp::DocumentHighlightParams,
+    ) -> Result<Option<Vec<lsp::DocumentHighlight>>> {
+        features::document_highlight(&self.session, params).await
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: lsp::TextDocumentPositionParams,
+    ) -> Result<Option<lsp::PrepareRenameResponse>> {
+        features::prepare_rename(&self.session, params).await
+    }
+
+    async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
+        features::rename(&self.session, params).await
+    }
+
+    async fn document_symbol(&self, params: lsp::DocumentSymbolParams) -> Result<Option<lsp::DocumentSymbolResponse>> {
+        features::document_symbol(&self.session, params).await
+    }
+
+    async fn selection_range(&self, params: lsp::SelectionRangeParams) -> Result<Option<Vec<lsp::SelectionRange>>> {
+        features::selection_range(&self.session, params).await
+    }
+
+    async fn folding_range(&self, params: lsp::FoldingRangeParams) -> Result<Option<Vec<lsp::FoldingRange>>> {
+        features::folding_range(&self.session, params).await
+    }
+
+    async fn formatting(&self, params: lsp::DocumentFormattingParams) -> Result<Option<Vec<lsp::TextEdit>>> {
+        features::formatting(&self.session, params).await
+    }
+
+    async fn range_formatting(&self, params: lsp::DocumentRangeFormattingParams) -> Result<Option<Vec<lsp::TextEdit>>> {
+        features::range_formatting(&self.session, params).await
+    }
+
+    async fn on_type_formatting(
+        &self,
+        params: lsp::DocumentOnTypeFormattingParams,
+    ) -> Result<Option<Vec<lsp::TextEdit>>> {
+        features::on_type_formatting(&self.session, params).await
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: lsp::SemanticTokensParams,
+    ) -> Result<Option<lsp::SemanticTokensResult>> {
+        features::semantic_tokens_full(&self.session, params).await
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: lsp::SemanticTokensDeltaParams,
+    ) -> Result<Option<lsp::SemanticTokensFullDeltaResult>> {
+        features::semantic_tokens_full_delta(&self.session, params).await
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: lsp::SemanticTokensRangeParams,
+    ) -> Result<Option<lsp::SemanticTokensRangeResult>> {
+        features::semantic_tokens_range(&self.session, params).await
+    }
+
+    async fn inlay_hint(&self, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {
+        features::inlay_hint(&self.session, params).await
+    }
+
+    async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
+        features::code_lens(&self.session, params).await
+    }
+
+    async fn document_link(&self, params: lsp::DocumentLinkParams) -> Result<Option<Vec<lsp::DocumentLink>>> {
+        features::document_link(&self.session, params).await
+    }
+
+    async fn execute_command(&self, params: lsp::ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        commands::execute(&self.session, params).await
     }
 
     async fn diagnostic(&self, params: lsp::DocumentDiagnosticParams) -> Result<lsp::DocumentDiagnosticReportResult> {

@@ -8,13 +8,15 @@ use std::sync::{
 use tokio::sync::watch;
 use tower_lsp_server::Client;
 
-use super::{capabilities::Negotiated, config::ConfigStore, contexts::Contexts, documents::Documents};
+use super::{build::Builds, capabilities::Negotiated, config::ConfigStore, contexts::Contexts, documents::Documents};
 
 pub struct Session {
     pub client: Client,
     pub documents: Documents,
     pub contexts: Contexts,
     pub config: ConfigStore,
+    /// `kubefile.build` runs and the diagnostics they published.
+    pub builds: Builds,
     negotiated: OnceLock<Negotiated>,
     /// `shutdown` was received: `exit` then ends the process with status 0.
     pub shutdown_requested: Arc<AtomicBool>,
@@ -29,6 +31,7 @@ impl Session {
             documents: Documents::default(),
             contexts: Contexts::default(),
             config: ConfigStore::default(),
+            builds: Builds::default(),
             negotiated: OnceLock::new(),
             shutdown_requested,
             shutting_down: watch::Sender::new(false),

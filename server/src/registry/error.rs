@@ -74,6 +74,8 @@ pub enum ImageError {
     Credentials { registry: String, message: String },
     #[error("cannot write {}: {message}", path.display())]
     Io { path: PathBuf, message: String },
+    #[error("cannot load the archive {}: {message}", archive.display())]
+    Archive { archive: PathBuf, message: String },
     #[error("cancelled")]
     Cancelled,
 }

@@ -25,7 +25,7 @@ use std::{
 use sha2::{Digest as _, Sha256};
 
 /// The directory (inside the registry directory) that holds partial downloads and temporary
-/// files. Removed when a save completes.
+/// files while a save runs. Removed when it ends, whatever the outcome.
 pub const TEMP_DIR_NAME: &str = ".kubefile-ls-tmp";
 
 const LOCK_FILE_NAME: &str = "lock";
@@ -115,14 +115,6 @@ impl Layout {
             Ok(()) => Ok(Some(file)),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
             Err(fs::TryLockError::Error(error)) => Err(error),
-        }
-    }
-
-    /// Removes the temporary directory (partial downloads included).
-    pub fn remove_temp_dir(&self) -> io::Result<()> {
-        match fs::remove_dir_all(&self.temp) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
         }
     }
 

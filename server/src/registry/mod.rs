@@ -9,9 +9,13 @@
 //! renamed into place, and link files are written last, so a killed save never leaves a link
 //! to missing or partial data.
 //!
+//! [`save_with_archives`] also loads `images/skopeo/tar.txt` archives (`archive`), verified the
+//! same way. Temporary files live in `registry/` only while a save runs.
+//!
 //! The library has no terminal or editor types: progress is a stream of [`SaveEvent`]s given
 //! to a callback, and cancellation is a [`CancellationToken`].
 
+mod archive;
 mod auth;
 mod error;
 mod fetch;
@@ -36,6 +40,7 @@ use futures_util::{future::Shared, FutureExt as _, StreamExt as _};
 use oci_client::Reference;
 use tokio::sync::OnceCell;
 
+pub use archive::ArchiveRequest;
 pub use auth::{AuthSource, Secret};
 pub use error::{ImageError, ImageFailure, SaveError};
 pub use layout::Sha256Digest;
@@ -43,12 +48,15 @@ pub use platform::{InvalidPlatform, Platform};
 pub use report::{BlobOutcome, SaveEvent, SaveReport, SavedImage};
 pub use tokio_util::sync::CancellationToken;
 
-use auth::{Credential, CredentialStore};
+use auth::Credential;
 use layout::Layout;
 use manifest::{Descriptor, Instance, Manifest};
-use transport::{ClientSettings, RegistryClient, Retrier};
 
-use crate::context::reference::registry_path;
+// The build's `docker://` push (`build::output`) reaches registries exactly as the save does.
+pub(crate) use auth::CredentialStore;
+pub(crate) use transport::{ClientSettings, RegistryClient, Retrier};
+
+use crate::context::reference::{archive_destination_path, registry_path};
 
 /// One image to save, written as sealos lists it (`nginx:1.25`,
 /// `quay.io/cilium/cilium:v1.12.0`, `repo@sha256:…`).
@@ -111,6 +119,10 @@ impl RetryPolicy {
 pub struct SaveOptions {
     /// The platform whose image is kept from a manifest list (default: linux/<host arch>).
     pub platform: Platform,
+    /// More platforms to keep besides `platform` (`--platform` given several times). With
+    /// several platforms a manifest list is stored whole (its digest unchanged) with the image of
+    /// each of them, and the tag names the list; the other platforms' images are not stored.
+    pub extra_platforms: Vec<Platform>,
     /// Keep whole manifest lists and every instance (`--all`).
     pub all_platforms: bool,
     /// Images pulled at the same time (`--max-pull-procs`, default 5).
@@ -133,6 +145,7 @@ impl Default for SaveOptions {
     fn default() -> Self {
         Self {
             platform: Platform::host(),
+            extra_platforms: Vec::new(),
             all_platforms: false,
             max_pull_procs: 5,
             blob_concurrency: 4,
@@ -144,6 +157,62 @@ impl Default for SaveOptions {
             sync: true,
         }
     }
+}
+
+impl SaveOptions {
+    /// `platform` and `extra_platforms`, without repeats.
+    pub fn platforms(&self) -> Vec<&Platform> {
+        let mut platforms = vec![&self.platform];
+        for platform in &self.extra_platforms {
+            if !platforms.contains(&platform) {
+                platforms.push(platform);
+            }
+        }
+        platforms
+    }
+
+    /// Whether a manifest list is stored (and tagged) rather than one platform's image.
+    fn keeps_whole_list(&self) -> bool {
+        self.all_platforms || self.platforms().len() > 1
+    }
+}
+
+/// The images of a manifest list that a save keeps: every one with `--all`, otherwise the best
+/// match for each platform. `source` names the registry or archive for the error.
+fn select_instances<'a>(
+    options: &SaveOptions,
+    instances: &'a [Instance],
+    source: &str,
+) -> Result<Vec<&'a Instance>, ImageError> {
+    if options.all_platforms {
+        return Ok(instances.iter().collect());
+    }
+    let mut chosen: Vec<&Instance> = Vec::new();
+    for wanted in options.platforms() {
+        let best = instances
+            .iter()
+            .enumerate()
+            .filter_map(|(i, instance)| {
+                wanted
+                    .rank(&instance.os, &instance.architecture, instance.variant.as_deref())
+                    .map(|rank| (rank, i, instance))
+            })
+            .min_by_key(|(rank, i, _)| (*rank, *i))
+            .map(|(_, _, instance)| instance)
+            .ok_or_else(|| ImageError::NoMatchingPlatform {
+                registry: source.to_owned(),
+                wanted: wanted.to_string(),
+                available: instances
+                    .iter()
+                    .map(Instance::platform_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        if !chosen.iter().any(|c| c.descriptor.digest == best.descriptor.digest) {
+            chosen.push(best);
+        }
+    }
+    Ok(chosen)
 }
 
 pub(crate) type Emit = dyn Fn(SaveEvent) + Send + Sync;
@@ -205,9 +274,24 @@ struct Fetched {
 ///
 /// Returns the report when every image was saved, [`SaveError::Incomplete`] (with the report)
 /// when some were not, [`SaveError::Cancelled`] when `cancel` fired. Needs a multi-threaded
-/// tokio runtime; dropping the future cancels the work it started.
+/// tokio runtime; dropping the future cancels the work it started. However it ends, it leaves
+/// nothing but complete, verified content in `registry_dir`.
 pub async fn save(
     images: &[ImageRequest],
+    registry_dir: &Path,
+    options: &SaveOptions,
+    progress: impl Fn(SaveEvent) + Send + Sync + 'static,
+    cancel: CancellationToken,
+) -> Result<SaveReport, SaveError> {
+    save_with_archives(images, &[], registry_dir, options, progress, cancel).await
+}
+
+/// [`save`], plus `images/skopeo/tar.txt` archives loaded into `registry_dir` like pulled
+/// images. Archives come after images in the report. An archive whose destination is also an
+/// image's wins, as with sealos (which loads archives after pulling).
+pub async fn save_with_archives(
+    images: &[ImageRequest],
+    archives: &[ArchiveRequest],
     registry_dir: &Path,
     options: &SaveOptions,
     progress: impl Fn(SaveEvent) + Send + Sync + 'static,
@@ -232,8 +316,11 @@ pub async fn save(
         message: e.to_string(),
     })?;
     let layout = Layout::new(registry_dir);
-    let lock = match layout.lock() {
-        Ok(Some(lock)) => lock,
+    let temp_dir = match layout.lock() {
+        Ok(Some(lock)) => TempDirGuard {
+            path: layout.temp_dir().to_owned(),
+            lock: Some(lock),
+        },
         Ok(None) => {
             return Err(SaveError::Locked {
                 registry: registry_dir.to_owned(),
@@ -256,7 +343,19 @@ pub async fn save(
             message: warning.clone(),
         });
     }
-    let (targets, failures, warnings) = resolve(images);
+    let (mut targets, mut failures, mut warnings) = resolve(images);
+    let (archive_targets, archive_failures) = resolve_archives(archives, images.len());
+    failures.extend(archive_failures);
+    targets.retain(|target| match archive_targets.iter().find(|a| a.destination == target.destination) {
+        Some(archive) => {
+            warnings.push(format!(
+                "{} and {} are both stored as {} in registry/; the archive wins, as with sealos",
+                target.image, archive.label, target.destination
+            ));
+            false
+        }
+        None => true,
+    });
     for warning in warnings {
         emit(SaveEvent::Warning {
             message: warning.clone(),
@@ -288,33 +387,59 @@ pub async fn save(
         blobs: Mutex::default(),
     });
     emit(SaveEvent::Started {
-        images: targets.len(),
-        platform: options.platform.to_string(),
+        images: targets.len() + archive_targets.len(),
+        platform: options
+            .platforms()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
         all_platforms: options.all_platforms,
         max_pull_procs: options.max_pull_procs,
     });
 
-    let saved: Vec<(usize, Result<SavedImage, ImageFailure>)> = futures_util::stream::iter(targets)
-        .map(|target| {
-            let engine = engine.clone();
-            let target = Arc::new(target);
+    let pulls = targets.into_iter().map(|target| {
+        let engine = engine.clone();
+        let target = Arc::new(target);
+        // Spawned when `buffer_unordered` first polls it: that is what limits the pulls.
+        async move {
             let handle = tokio::spawn({
                 let target = target.clone();
                 async move { engine.save_image(target).await }
             });
-            async move {
-                let result = handle.await.unwrap_or_else(|e| {
-                    Err(ImageError::Network {
-                        registry: target.registry.clone(),
-                        what: target.source.clone(),
+            let result = handle.await.unwrap_or_else(|e| {
+                Err(ImageError::Network {
+                    registry: target.registry.clone(),
+                    what: target.source.clone(),
+                    message: format!("internal error: {e}"),
+                })
+            });
+            (target.index, target.image.clone(), result)
+        }
+        .boxed()
+    });
+    let loads = archive_targets.into_iter().map(|target| {
+        let engine = engine.clone();
+        async move {
+            let (index, label, path) = (target.index, target.label.clone(), target.request.path.clone());
+            let result = tokio::task::spawn_blocking(move || archive::import(&engine, &target))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(ImageError::Archive {
+                        archive: path,
                         message: format!("internal error: {e}"),
                     })
                 });
-                (target, result)
-            }
-        })
+            (index, label, result)
+        }
+        .boxed()
+    });
+    // Collected first: a stream over the closures above would not be `Send` for every lifetime
+    // (callers spawn the save future).
+    let jobs: Vec<Job> = pulls.chain(loads).collect();
+    let saved: Vec<(usize, Result<SavedImage, ImageFailure>)> = futures_util::stream::iter(jobs)
         .buffer_unordered(options.max_pull_procs)
-        .map(|(target, result)| {
+        .map(|(index, image, result)| {
             let result = match result {
                 Ok(saved) => {
                     emit(SaveEvent::ImageDone {
@@ -325,10 +450,7 @@ pub async fn save(
                     Ok(saved)
                 }
                 Err(error) => {
-                    let failure = ImageFailure {
-                        image: target.image.clone(),
-                        error,
-                    };
+                    let failure = ImageFailure { image, error };
                     if failure.error != ImageError::Cancelled {
                         emit(SaveEvent::ImageFailed {
                             image: failure.image.clone(),
@@ -338,10 +460,12 @@ pub async fn save(
                     Err(failure)
                 }
             };
-            (target.index, result)
+            (index, result)
         })
         .collect()
         .await;
+    // Nothing runs on: downloads no image waits for any more stop before the cleanup below.
+    token.cancel();
     results.extend(saved);
     results.sort_by_key(|(index, _)| *index);
     for (_, result) in results {
@@ -361,17 +485,12 @@ pub async fn save(
     report.elapsed = started.elapsed();
 
     let cancelled = cancel.is_cancelled();
-    // The temporary directory goes when nothing in it can help a later run.
-    let keep_partials = !report.is_complete() && has_partial_files(engine.layout.temp_dir());
-    drop(lock);
-    if !keep_partials {
-        if let Err(e) = engine.layout.remove_temp_dir() {
-            let message = format!("cannot remove {}: {e}", engine.layout.temp_dir().display());
-            emit(SaveEvent::Warning {
-                message: message.clone(),
-            });
-            report.warnings.push(message);
-        }
+    if let Err(e) = temp_dir.remove() {
+        let message = format!("cannot remove {}: {e}", engine.layout.temp_dir().display());
+        emit(SaveEvent::Warning {
+            message: message.clone(),
+        });
+        report.warnings.push(message);
     }
     emit(SaveEvent::Finished {
         saved: report.images.len(),
@@ -391,12 +510,95 @@ pub async fn save(
     }
 }
 
-fn has_partial_files(dir: &Path) -> bool {
-    fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().ends_with(".partial"))
-    })
+/// One image pull or archive load: its place in the report, the request as text, the outcome.
+type Job = futures_util::future::BoxFuture<'static, (usize, String, Result<SavedImage, ImageError>)>;
+
+/// The registry directory's lock, and the temporary directory it lives in. The directory is
+/// removed when the save ends, however it ends (returned, failed, cancelled, future dropped):
+/// `registry/` is copied into the cluster image, so nothing unfinished may stay there. A killed
+/// process cannot remove it; the next save then continues the partial downloads it finds, and
+/// removes it.
+struct TempDirGuard {
+    path: std::path::PathBuf,
+    lock: Option<fs::File>,
+}
+
+impl TempDirGuard {
+    /// Removes the directory (lock file included) while still holding the lock.
+    fn remove(mut self) -> std::io::Result<()> {
+        let result = remove_dir(&self.path);
+        self.lock = None;
+        result
+    }
+}
+
+impl Drop for TempDirGuard {
+    fn drop(&mut self) {
+        if self.lock.take().is_some() {
+            let _ = remove_dir(&self.path);
+        }
+    }
+}
+
+fn remove_dir(path: &Path) -> std::io::Result<()> {
+    match fs::remove_dir_all(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// Archive requests with their place in `registry/` (the path sealos gives
+/// `127.0.0.1:<port>/<destination>`). `first_index` orders them after the images.
+fn resolve_archives(
+    archives: &[ArchiveRequest],
+    first_index: usize,
+) -> (Vec<archive::ArchiveTarget>, Vec<(usize, ImageFailure)>) {
+    let mut targets: Vec<archive::ArchiveTarget> = Vec::new();
+    let mut failures = Vec::new();
+    for (offset, request) in archives.iter().enumerate() {
+        let label = request.to_string();
+        let index = first_index + offset;
+        let destination = match archive_destination_path(&request.destination) {
+            Ok(destination) if !destination.contains('@') => destination,
+            Ok(_) => {
+                failures.push((
+                    index,
+                    ImageFailure {
+                        image: label,
+                        error: ImageError::Archive {
+                            archive: request.path.clone(),
+                            message: "the destination names a digest; an archive is stored under a tag".into(),
+                        },
+                    },
+                ));
+                continue;
+            }
+            Err(error) => {
+                failures.push((
+                    index,
+                    ImageFailure {
+                        image: label,
+                        error: error.into(),
+                    },
+                ));
+                continue;
+            }
+        };
+        let (repository, tag) = destination
+            .rsplit_once(':')
+            .map_or((destination.clone(), None), |(repo, tag)| (repo.to_owned(), Some(tag.to_owned())));
+        // The same destination twice: the later line wins, as its copy runs last.
+        targets.retain(|target| target.destination != destination);
+        targets.push(archive::ArchiveTarget {
+            index,
+            request: request.clone(),
+            label,
+            repository,
+            tag,
+            destination,
+        });
+    }
+    (targets, failures)
 }
 
 type Resolved = (Vec<Target>, Vec<(usize, ImageFailure)>, Vec<String>);
@@ -631,11 +833,7 @@ impl Engine {
                 (None, digest)
             }
             Manifest::Index { instances, .. } => {
-                let chosen: Vec<&Instance> = if self.options.all_platforms {
-                    instances.iter().collect()
-                } else {
-                    vec![self.select_platform(instances, &client.name)?]
-                };
+                let chosen = select_instances(&self.options, instances, &client.name)?;
                 for instance in chosen {
                     let child_ref = target
                         .reference
@@ -662,8 +860,8 @@ impl Engine {
                     images.push(child);
                 }
                 // A tag names the platform's image unless the whole list is kept; a digest
-                // always names what it names, so the list is stored with the chosen instance.
-                if self.options.all_platforms || target.digest.is_some() {
+                // always names what it names, so the list is stored with the chosen instances.
+                if self.options.keeps_whole_list() || target.digest.is_some() {
                     let digest = top.digest.clone();
                     (Some(top), digest)
                 } else {
@@ -722,7 +920,7 @@ impl Engine {
         let target2 = target.clone();
         let named2 = named.clone();
         tokio::task::spawn_blocking(move || {
-            engine.write_links(&target2, &images, index.as_ref(), &named2)
+            engine.write_links(&target2.repository, target2.tag.as_deref(), &images, index.as_ref(), &named2)
         })
         .await
         .unwrap_or_else(|e| {
@@ -740,37 +938,6 @@ impl Engine {
             media_type,
             platforms,
         })
-    }
-
-    fn select_platform<'a>(
-        &self,
-        instances: &'a [Instance],
-        registry: &str,
-    ) -> Result<&'a Instance, ImageError> {
-        let wanted = &self.options.platform;
-        instances
-            .iter()
-            .enumerate()
-            .filter_map(|(i, instance)| {
-                wanted
-                    .rank(
-                        &instance.os,
-                        &instance.architecture,
-                        instance.variant.as_deref(),
-                    )
-                    .map(|rank| (rank, i, instance))
-            })
-            .min_by_key(|(rank, i, _)| (*rank, *i))
-            .map(|(_, _, instance)| instance)
-            .ok_or_else(|| ImageError::NoMatchingPlatform {
-                registry: registry.to_owned(),
-                wanted: wanted.to_string(),
-                available: instances
-                    .iter()
-                    .map(Instance::platform_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
     }
 
     /// Fetches a manifest (by tag or digest) and verifies it. A manifest named by digest that
@@ -930,13 +1097,13 @@ impl Engine {
     /// revision links, then the index, and the tag last.
     fn write_links(
         &self,
-        target: &Target,
+        repository: &str,
+        tag: Option<&str>,
         images: &[Fetched],
         index: Option<&Fetched>,
         named: &Sha256Digest,
     ) -> Result<(), ImageError> {
         let layout = &self.layout;
-        let repository = &target.repository;
         let sync = self.options.sync;
         let io = |path: std::path::PathBuf| move |e: std::io::Error| ImageError::io(path, &e);
         for image in images {
@@ -961,7 +1128,7 @@ impl Engine {
             let link = layout.revision_link_path(repository, &index.digest);
             layout.write_link(&link, &index.digest).map_err(io(link))?;
         }
-        if let Some(tag) = &target.tag {
+        if let Some(tag) = tag {
             let link = layout.tag_index_link_path(repository, tag, named);
             layout.write_link(&link, named).map_err(io(link))?;
             let link = layout.tag_current_link_path(repository, tag);

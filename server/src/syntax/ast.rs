@@ -1,6 +1,7 @@
 //! Typed views over the tree-sitter tree: instructions, pairs, flags and words, with the text
 //! values BuildKit's shell lexer would give them.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use super::SourceFile;
@@ -13,12 +14,12 @@ pub struct Instruction<'t> {
 
 impl<'t> Instruction<'t> {
     pub fn cast(node: Node<'t>) -> Option<Instruction<'t>> {
-        node.kind().ends_with("_instruction").then_some(Instruction { node })
+        node.kind_name().ends_with("_instruction").then_some(Instruction { node })
     }
 
     /// The instruction name in upper case (`FROM`), or the unknown word as written.
     pub fn keyword(&self, file: &'t SourceFile) -> &'t str {
-        match self.node.kind() {
+        match self.node.kind_name() {
             "unknown_instruction" => self.keyword_node().map_or("", |node| file.node_text(node)),
             kind => kind_keyword(kind),
         }
@@ -29,8 +30,12 @@ impl<'t> Instruction<'t> {
         self.node.child(0)
     }
 
+    /// The flags: the grammar puts them right after the keyword, so the operands are never visited.
     pub fn flags(&self) -> impl Iterator<Item = Flag<'t>> + 't {
-        children_of_kind(self.node, "flag").map(|node| Flag { node })
+        NamedChildren::new(self.node)
+            .filter(|node| !matches!(node.kind_name(), "line_continuation" | "comment"))
+            .take_while(|node| node.kind_name() == "flag")
+            .map(|node| Flag { node })
     }
 
     pub fn flag(&self, file: &'t SourceFile, name: &str) -> Option<Flag<'t>> {
@@ -107,7 +112,7 @@ impl<'t> Flag<'t> {
     /// Whether `=` follows the name (a value may still be empty).
     pub fn has_equals(&self) -> bool {
         let mut cursor = self.node.walk();
-        let has = self.node.children(&mut cursor).any(|child| child.kind() == "=");
+        let has = self.node.children(&mut cursor).any(|child| child.kind_name() == "=");
         has
     }
 }
@@ -135,22 +140,55 @@ impl<'t> KeyValue<'t> {
     /// The legacy `ENV key value` form (no `=`).
     pub fn is_legacy(&self) -> bool {
         let mut cursor = self.node.walk();
-        let legacy = !self.node.children(&mut cursor).any(|child| child.kind() == "=");
+        let legacy = !self.node.children(&mut cursor).any(|child| child.kind_name() == "=");
         legacy
     }
 }
 
 pub fn children_of_kind<'t>(node: Node<'t>, kind: &'static str) -> impl Iterator<Item = Node<'t>> + 't {
-    let mut cursor = node.walk();
-    let children: Vec<Node<'t>> = node.named_children(&mut cursor).filter(|child| child.kind() == kind).collect();
-    children.into_iter()
+    NamedChildren::new(node).filter(move |child| child.kind_name() == kind)
+}
+
+/// The named children of a node, walked with one cursor and nothing collected.
+struct NamedChildren<'t> {
+    cursor: Option<tree_sitter::TreeCursor<'t>>,
+    started: bool,
+}
+
+impl<'t> NamedChildren<'t> {
+    fn new(node: Node<'t>) -> NamedChildren<'t> {
+        NamedChildren { cursor: Some(node.walk()), started: false }
+    }
+}
+
+impl<'t> Iterator for NamedChildren<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        let cursor = self.cursor.as_mut()?;
+        loop {
+            let moved = if self.started { cursor.goto_next_sibling() } else { cursor.goto_first_child() };
+            self.started = true;
+            if !moved {
+                self.cursor = None;
+                return None;
+            }
+            let node = cursor.node();
+            if node.is_named() {
+                return Some(node);
+            }
+        }
+    }
+}
+
+/// The named top-level nodes in file order: instructions, comments, parser directives.
+pub fn top_level(file: &SourceFile) -> Vec<Node<'_>> {
+    NamedChildren::new(file.root()).collect()
 }
 
 /// Top-level instructions in file order.
 pub fn instructions(file: &SourceFile) -> Vec<Instruction<'_>> {
-    let root = file.root();
-    let mut cursor = root.walk();
-    root.named_children(&mut cursor).filter_map(Instruction::cast).collect()
+    NamedChildren::new(file.root()).filter_map(Instruction::cast).collect()
 }
 
 /// The text of a word as BuildKit would produce it without expanding variables: quotes
@@ -178,7 +216,7 @@ enum Quoting {
 type Lookup<'a> = dyn FnMut(&str) -> Option<String> + 'a;
 
 fn push_word(file: &SourceFile, node: Node<'_>, lookup: &mut Lookup<'_>, out: &mut String, quoting: Quoting) {
-    match node.kind() {
+    match node.kind_name() {
         "double_quoted_string" => {
             let range = node.byte_range();
             let inner = (range.start + 1).min(range.end)..range.end.saturating_sub(1).max(range.start + 1);

@@ -7,7 +7,7 @@ pub mod ast;
 pub mod document;
 pub mod line_index;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
 
@@ -17,6 +17,27 @@ pub type TextRange = std::ops::Range<usize>;
 /// The tree-sitter language of Kubefiles.
 pub fn language() -> tree_sitter::Language {
     tree_sitter_kubefile::LANGUAGE.into()
+}
+
+/// `Node::kind` at the cost of an array lookup. tree-sitter's own `kind()` measures the C string
+/// and checks its UTF-8 on every call, which was the largest single cost of analysing a big file.
+pub trait NodeKind {
+    fn kind_name(&self) -> &'static str;
+}
+
+impl NodeKind for tree_sitter::Node<'_> {
+    fn kind_name(&self) -> &'static str {
+        static LANGUAGE: OnceLock<tree_sitter::Language> = OnceLock::new();
+        static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            let language: &'static tree_sitter::Language = LANGUAGE.get_or_init(language);
+            (0..language.node_kind_count())
+                .map(|id| u16::try_from(id).ok().and_then(|id| language.node_kind_for_id(id)).unwrap_or(""))
+                .collect()
+        });
+        // Only ERROR nodes have an id past the table (tree-sitter's built-in error symbol).
+        names.get(usize::from(self.kind_id())).copied().unwrap_or("ERROR")
+    }
 }
 
 /// A fresh parser for Kubefiles.

@@ -329,3 +329,106 @@ pub fn codes(diagnostics: &Value) -> Vec<String> {
         .map(|d| d["code"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+impl LspClient {
+    /// `initialize` with extra top-level params (`locale`, `clientInfo`, ...) next to the capabilities.
+    pub fn initialize_with(&mut self, capabilities: Value, extra: Value) -> Value {
+        let mut params = json!({
+            "processId": std::process::id(),
+            "rootUri": null,
+            "capabilities": capabilities,
+        });
+        if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+            params.extend(extra.clone());
+        }
+        let result = self.request("initialize", params);
+        self.notify("initialized", json!({}));
+        result
+    }
+}
+
+/// Client capabilities of a modern editor: snippets, Markdown everywhere, code-action literals,
+/// hierarchical symbols, location links, prepare-rename, semantic-token deltas, UTF-16.
+pub fn editor_client() -> Value {
+    json!({
+        "textDocument": {
+            "publishDiagnostics": {"versionSupport": true},
+            "completion": {"completionItem": {
+                "snippetSupport": true,
+                "documentationFormat": ["markdown", "plaintext"],
+                "tagSupport": {"valueSet": [1]},
+            }},
+            "hover": {"contentFormat": ["markdown", "plaintext"]},
+            "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown", "plaintext"]}},
+            "definition": {"linkSupport": true},
+            "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+            "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": [
+                "", "quickfix", "refactor", "refactor.rewrite", "source", "source.fixAll"]}}},
+            "rename": {"prepareSupport": true},
+            "foldingRange": {"lineFoldingOnly": false, "foldingRange": {"collapsedText": true}},
+            "semanticTokens": {"requests": {"full": {"delta": true}, "range": true},
+                               "tokenTypes": [], "tokenModifiers": [], "formats": ["relative"]},
+            "inlayHint": {},
+            "documentLink": {"tooltipSupport": true},
+        },
+        "workspace": {"workspaceEdit": {"documentChanges": true}},
+        "general": {"positionEncodings": ["utf-16"]},
+    })
+}
+
+/// Client capabilities of a minimal editor: no snippets, plain text only, no code-action
+/// literals, flat symbols, whole-line folding.
+pub fn plain_client() -> Value {
+    json!({
+        "textDocument": {
+            "completion": {"completionItem": {"snippetSupport": false}},
+            "hover": {"contentFormat": ["plaintext"]},
+            "foldingRange": {"lineFoldingOnly": true},
+        },
+    })
+}
+
+pub fn position(line: u32, character: u32) -> Value {
+    json!({"line": line, "character": character})
+}
+
+/// `{"textDocument": {"uri": uri}, "position": ...}`.
+pub fn at(uri: &str, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": position(line, character)})
+}
+
+/// Applies LSP text edits (UTF-16 positions, non-overlapping) to `text`.
+pub fn apply_edits(text: &str, edits: &Value) -> String {
+    let offset = |pos: &Value| -> usize {
+        let line = pos["line"].as_u64().unwrap() as usize;
+        let character = pos["character"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let line_text = text[start..].split('\n').next().unwrap_or("");
+        let mut units = 0;
+        for (i, c) in line_text.char_indices() {
+            if units >= character {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        start + line_text.len()
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .as_array()
+        .expect("an array of edits")
+        .iter()
+        .map(|edit| {
+            (
+                offset(&edit["range"]["start"]),
+                offset(&edit["range"]["end"]),
+                edit["newText"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
+    let mut out = text.to_owned();
+    for (start, end, new_text) in edits {
+        out.replace_range(start..end, &new_text);
+    }
+    out
+}

@@ -39,11 +39,7 @@ pub fn require_tools(tools: &[&str]) {
                 .unwrap_or(false)
         })
         .collect();
-    assert!(
-        missing.is_empty(),
-        "registry tests need {}: {INSTALL_HINT}",
-        missing.join(", ")
-    );
+    assert!(missing.is_empty(), "registry tests need {}: {INSTALL_HINT}", missing.join(", "));
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
@@ -53,11 +49,7 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A `docker-registry` (distribution 2.8) process serving a storage directory.
@@ -72,12 +64,7 @@ impl Registry {
     /// htpasswd authentication.
     pub fn start(storage: &Path, htpasswd: Option<&Path>) -> Self {
         let auth = htpasswd
-            .map(|path| {
-                format!(
-                    "auth:\n  htpasswd:\n    realm: kubefile-ls-test\n    path: {}\n",
-                    path.display()
-                )
-            })
+            .map(|path| format!("auth:\n  htpasswd:\n    realm: kubefile-ls-test\n    path: {}\n", path.display()))
             .unwrap_or_default();
         Self::start_with_auth(storage, &auth)
     }
@@ -118,17 +105,12 @@ impl Registry {
                 if let Ok(Some(status)) = child.try_wait() {
                     last_error = format!(
                         "docker-registry exited with {status}: {}",
-                        std::fs::read_to_string(config_dir.path().join("registry.log"))
-                            .unwrap_or_default()
+                        std::fs::read_to_string(config_dir.path().join("registry.log")).unwrap_or_default()
                     );
                     break;
                 }
                 if http_status(addr, "/v2/").is_some_and(|s| s == 200 || s == 401) {
-                    return Self {
-                        addr,
-                        child,
-                        _config_dir: config_dir,
-                    };
+                    return Self { addr, child, _config_dir: config_dir };
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -165,15 +147,8 @@ pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
 /// An htpasswd file with one bcrypt user (apache2-utils `htpasswd -Bbn`).
 pub fn htpasswd_file(dir: &Path, user: &str, password: &str) -> PathBuf {
     require_tools(&["htpasswd"]);
-    let output = Command::new("htpasswd")
-        .args(["-Bbn", user, password])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "htpasswd failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = Command::new("htpasswd").args(["-Bbn", user, password]).output().unwrap();
+    assert!(output.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&output.stderr));
     let path = dir.join("htpasswd");
     std::fs::write(&path, output.stdout).unwrap();
     path
@@ -198,22 +173,15 @@ impl Layer {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
         encoder.write_all(&tar).unwrap();
         let gz = encoder.finish().unwrap();
-        Self {
-            digest: sha256(&gz),
-            diff_id: sha256(&tar),
-            gz,
-        }
+        Self { digest: sha256(&gz), diff_id: sha256(&tar), gz }
     }
 }
 
 /// Deterministic incompressible bytes (xorshift; cheap even in debug builds).
 fn pseudo_random(seed: &str, size: usize) -> Vec<u8> {
-    let mut state = Sha256::digest(seed.as_bytes())
-        .iter()
-        .fold(0x9e37_79b9_7f4a_7c15u64, |a, &b| {
-            a.rotate_left(8) ^ u64::from(b)
-        })
-        | 1;
+    let mut state =
+        Sha256::digest(seed.as_bytes()).iter().fold(0x9e37_79b9_7f4a_7c15u64, |a, &b| a.rotate_left(8) ^ u64::from(b))
+            | 1;
     let mut out = Vec::with_capacity(size + 8);
     while out.len() < size {
         state ^= state << 13;
@@ -255,10 +223,7 @@ pub struct OciLayout {
 impl OciLayout {
     pub fn new(dir: &Path) -> Self {
         std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
-        Self {
-            dir: dir.to_owned(),
-            refs: Vec::new(),
-        }
+        Self { dir: dir.to_owned(), refs: Vec::new() }
     }
 
     pub fn blob(&self, bytes: &[u8]) -> (String, usize) {
@@ -303,7 +268,8 @@ impl OciLayout {
     }
 
     pub fn index(&self, manifests: &[Value]) -> Value {
-        let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
+        let index =
+            json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
         let bytes = serde_json::to_vec(&index).unwrap();
         let (digest, size) = self.blob(&bytes);
         json!({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": size})
@@ -320,17 +286,9 @@ impl OciLayout {
     }
 
     pub fn finish(&self) {
-        std::fs::write(
-            self.dir.join("oci-layout"),
-            br#"{"imageLayoutVersion":"1.0.0"}"#,
-        )
-        .unwrap();
+        std::fs::write(self.dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
         let index = json!({"schemaVersion": 2, "manifests": self.refs});
-        std::fs::write(
-            self.dir.join("index.json"),
-            serde_json::to_vec(&index).unwrap(),
-        )
-        .unwrap();
+        std::fs::write(self.dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
     }
 }
 
@@ -338,12 +296,7 @@ impl OciLayout {
 pub fn skopeo_copy(source: &str, destination: &str, extra: &[&str]) {
     require_tools(&["skopeo"]);
     let output = Command::new("skopeo")
-        .args([
-            "copy",
-            "--quiet",
-            "--src-tls-verify=false",
-            "--dest-tls-verify=false",
-        ])
+        .args(["copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false"])
         .args(extra)
         .arg(source)
         .arg(destination)
@@ -363,11 +316,7 @@ pub fn skopeo_manifest_digest(image: &str) -> String {
         .arg(format!("docker://{image}"))
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "skopeo inspect {image} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "skopeo inspect {image} failed: {}", String::from_utf8_lossy(&output.stderr));
     sha256(&output.stdout)
 }
 
@@ -460,11 +409,7 @@ impl Proxy {
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let thread_state = state.clone();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 loop {
@@ -485,12 +430,7 @@ impl Proxy {
             });
             runtime.shutdown_background();
         });
-        Self {
-            addr,
-            state,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        }
+        Self { addr, state, shutdown: Some(tx), thread: Some(thread) }
     }
 
     pub fn host(&self) -> String {
@@ -515,9 +455,7 @@ impl Proxy {
         for entry in self.log() {
             if entry.method == "GET" {
                 if let Some((_, digest)) = entry.path.split_once("/blobs/") {
-                    out.entry(digest.to_owned())
-                        .or_default()
-                        .push(entry.clone());
+                    out.entry(digest.to_owned()).or_default().push(entry.clone());
                 }
             }
         }
@@ -547,9 +485,7 @@ impl Drop for Proxy {
 type ProxyBody = UnsyncBoxBody<Bytes, std::io::Error>;
 
 fn full(bytes: impl Into<Bytes>) -> ProxyBody {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 async fn handle(
@@ -558,43 +494,26 @@ async fn handle(
 ) -> Result<Response<ProxyBody>, std::io::Error> {
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
-    let range = request
-        .headers()
-        .get("range")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let range = request.headers().get("range").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let seq = {
         let mut seq = state.seq.lock().unwrap();
         let n = seq.entry((method.clone(), path.clone())).or_default();
         *n += 1;
         *n - 1
     };
-    let info = RequestInfo {
-        method: method.clone(),
-        path: path.clone(),
-        range: range.clone(),
-        seq,
-    };
+    let info = RequestInfo { method: method.clone(), path: path.clone(), range: range.clone(), seq };
     let fault = (state.rule.lock().unwrap().clone())(&info);
     let is_manifest = path.contains("/manifests/");
     if is_manifest {
         let now = state.inflight_manifests.fetch_add(1, Ordering::SeqCst) + 1;
-        state
-            .max_inflight_manifests
-            .fetch_max(now, Ordering::SeqCst);
+        state.max_inflight_manifests.fetch_max(now, Ordering::SeqCst);
     }
     let response = forward(&state, request, &fault).await;
     if is_manifest {
         state.inflight_manifests.fetch_sub(1, Ordering::SeqCst);
     }
     let status = response.as_ref().map_or(502, |r| r.status().as_u16());
-    state.log.lock().unwrap().push(LogEntry {
-        method,
-        path,
-        range,
-        status,
-        fault,
-    });
+    state.log.lock().unwrap().push(LogEntry { method, path, range, status, fault });
     response
 }
 
@@ -607,33 +526,19 @@ async fn forward(
         tokio::time::sleep(state.latency).await;
     }
     if let Fault::Status(code) = fault {
-        return Ok(Response::builder()
-            .status(*code)
-            .body(full(Bytes::new()))
-            .unwrap());
+        return Ok(Response::builder().status(*code).body(full(Bytes::new())).unwrap());
     }
     if let Fault::Delay(delay) = fault {
         tokio::time::sleep(*delay).await;
     }
     let (parts, body) = request.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let url = format!(
-        "http://{}{}",
-        state.upstream,
-        parts.uri.path_and_query().map_or("/", |p| p.as_str())
-    );
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let url = format!("http://{}{}", state.upstream, parts.uri.path_and_query().map_or("/", |p| p.as_str()));
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap();
     let mut upstream = state.client.request(method, url);
     for (name, value) in &parts.headers {
         let name = name.as_str();
-        if matches!(
-            name,
-            "host" | "connection" | "content-length" | "transfer-encoding"
-        ) {
+        if matches!(name, "host" | "connection" | "content-length" | "transfer-encoding") {
             continue;
         }
         if name == "range" && matches!(fault, Fault::Truncate(_)) {
@@ -647,10 +552,7 @@ async fn forward(
     let response = match upstream.send().await {
         Ok(response) => response,
         Err(error) => {
-            return Ok(Response::builder()
-                .status(502)
-                .body(full(format!("proxy: {error}")))
-                .unwrap());
+            return Ok(Response::builder().status(502).body(full(format!("proxy: {error}"))).unwrap());
         }
     };
     let mut builder = Response::builder().status(response.status().as_u16());
@@ -684,19 +586,16 @@ async fn forward(
             let head = bytes.slice(..(*n).min(bytes.len()));
             let tail = bytes.slice((*n).min(bytes.len())..);
             let stall = *stall;
-            let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Frame::data(
-                head,
-            ))])
-            .chain(futures_util::stream::once(async move {
-                tokio::time::sleep(stall).await;
-                Ok(Frame::data(tail))
-            }));
+            let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Frame::data(head))]).chain(
+                futures_util::stream::once(async move {
+                    tokio::time::sleep(stall).await;
+                    Ok(Frame::data(tail))
+                }),
+            );
             StreamBody::new(stream).boxed_unsync()
         }
         Fault::Pass | Fault::Delay(_) | Fault::Status(_) => {
-            let stream = response
-                .bytes_stream()
-                .map(|chunk| chunk.map(Frame::data).map_err(std::io::Error::other));
+            let stream = response.bytes_stream().map(|chunk| chunk.map(Frame::data).map_err(std::io::Error::other));
             StreamBody::new(stream).boxed_unsync()
         }
     };
@@ -740,9 +639,7 @@ struct TokenState {
 fn pem_body(pem: &str) -> Vec<u8> {
     use base64::Engine as _;
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .unwrap()
+    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
 }
 
 fn b64url(bytes: &[u8]) -> String {
@@ -756,17 +653,7 @@ impl TokenServer {
         let key_pem = dir.join("token-key.pem");
         let cert_pem = dir.join("token-cert.pem");
         let status = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-            ])
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
             .args(["-subj", "/CN=kubefile-ls-test-token"])
             .arg("-keyout")
             .arg(&key_pem)
@@ -776,10 +663,7 @@ impl TokenServer {
             .stderr(Stdio::null())
             .status()
             .unwrap();
-        assert!(
-            status.success(),
-            "openssl could not make the token certificate"
-        );
+        assert!(status.success(), "openssl could not make the token certificate");
         let key_der = pem_body(&std::fs::read_to_string(&key_pem).unwrap());
         let cert_der = pem_body(&std::fs::read_to_string(&cert_pem).unwrap());
         let rng = ring::rand::SystemRandom::new();
@@ -806,10 +690,7 @@ impl TokenServer {
         let addr = listener.local_addr().unwrap();
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 loop {
@@ -832,15 +713,7 @@ impl TokenServer {
                 }
             });
         });
-        Self {
-            addr,
-            cert_pem,
-            issued,
-            refused,
-            allow_anonymous_pull,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        }
+        Self { addr, cert_pem, issued, refused, allow_anonymous_pull, shutdown: Some(tx), thread: Some(thread) }
     }
 }
 
@@ -888,41 +761,27 @@ fn token_response<B>(state: &TokenState, request: &Request<B>) -> Response<Proxy
         .filter_map(|scope| {
             let mut parts = scope.splitn(3, ':');
             let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
-            let actions: Vec<&str> = actions
-                .split(',')
-                .filter(|a| *a == "pull" || (may_push && *a == "push"))
-                .collect();
+            let actions: Vec<&str> =
+                actions.split(',').filter(|a| *a == "pull" || (may_push && *a == "push")).collect();
             Some(json!({"type": kind, "name": name, "actions": actions}))
         })
         .collect();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let header = json!({"alg": "ES256", "typ": "JWT", "x5c": [base64::engine::general_purpose::STANDARD.encode(&state.cert_der)]});
     let claims = json!({
         "iss": TOKEN_ISSUER, "sub": subject, "aud": TOKEN_SERVICE,
         "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("{now}-{}", state.issued.load(Ordering::SeqCst)),
         "access": access,
     });
-    let signing_input = format!(
-        "{}.{}",
-        b64url(&serde_json::to_vec(&header).unwrap()),
-        b64url(&serde_json::to_vec(&claims).unwrap())
-    );
-    let signature = state
-        .key
-        .sign(&ring::rand::SystemRandom::new(), signing_input.as_bytes())
-        .unwrap();
+    let signing_input =
+        format!("{}.{}", b64url(&serde_json::to_vec(&header).unwrap()), b64url(&serde_json::to_vec(&claims).unwrap()));
+    let signature = state.key.sign(&ring::rand::SystemRandom::new(), signing_input.as_bytes()).unwrap();
     let token = format!("{signing_input}.{}", b64url(signature.as_ref()));
     state.issued.fetch_add(1, Ordering::SeqCst);
     Response::builder()
         .status(200)
         .header("content-type", "application/json")
-        .body(full(
-            serde_json::to_vec(&json!({"token": token, "access_token": token, "expires_in": 300}))
-                .unwrap(),
-        ))
+        .body(full(serde_json::to_vec(&json!({"token": token, "access_token": token, "expires_in": 300})).unwrap()))
         .unwrap()
 }
 

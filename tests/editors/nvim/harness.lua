@@ -1,4 +1,4 @@
--- Tiny test harness for headless Neovim (0.7+): writes PASS/FAIL/SKIP lines to
+-- Tiny test harness for headless Neovim (0.7+): writes PASS/FAIL lines to
 -- $KUBEFILE_TEST_RESULTS, which scripts/test-editors.sh tallies.
 local H = {}
 
@@ -16,12 +16,9 @@ local function report(status, name, detail)
   H.log(line)
 end
 
-H.SKIP = {}
-
---- Runs `fn`; it passes unless it errors. Returning H.SKIP, reason skips it; returning a string
---- on success adds it as detail.
+--- Runs `fn`; it passes unless it errors. A string it returns is added as detail.
 function H.test(name, fn)
-  local ok, a, b = xpcall(fn, function(err)
+  local ok, a = xpcall(fn, function(err)
     if type(err) == 'table' and err.assertion then
       return err.message -- a failed check: its message says it all
     end
@@ -30,10 +27,6 @@ function H.test(name, fn)
   if not ok then
     report('FAIL', name, tostring(a))
     return false
-  end
-  if a == H.SKIP then
-    report('SKIP', name, b)
-    return nil
   end
   report('PASS', name, type(a) == 'string' and a or nil)
   return true

@@ -119,9 +119,7 @@ end)
 
 if attached then
   H.test('hover on FROM shows documentation', function()
-    if not client.server_capabilities.hoverProvider then
-      return H.SKIP, 'the server does not advertise hoverProvider yet'
-    end
+    H.assert(client.server_capabilities.hoverProvider, 'the server does not advertise hoverProvider')
     local row, col = find('FROM')
     local res = vim.lsp.buf_request_sync(buf, 'textDocument/hover', {
       textDocument = { uri = vim.uri_from_bufnr(buf) },
@@ -139,9 +137,7 @@ if attached then
   end)
 
   H.test('completion after `LABEL sealos.io.type=` offers rootfs', function()
-    if not client.server_capabilities.completionProvider then
-      return H.SKIP, 'the server does not advertise completionProvider yet'
-    end
+    H.assert(client.server_capabilities.completionProvider, 'the server does not advertise completionProvider')
     local last = vim.api.nvim_buf_line_count(buf)
     vim.api.nvim_buf_set_lines(buf, last, last, false, { 'LABEL sealos.io.type=' })
     local res = vim.lsp.buf_request_sync(buf, 'textDocument/completion', {
@@ -223,42 +219,79 @@ if diagnostics_ok then
 end
 
 if attached then
-  H.test(':KubefileImages answers (quickfix list, or a clear "not supported" message)', function()
+  -- The fixture's manifests/deploy.yaml runs nginx; the server renders the context to list it.
+  local function wait_images(what)
+    local items = H.wait(15000, function()
+      local qf = vim.fn.getqflist()
+      return #qf > 0 and qf or nil
+    end)
+    H.assert(items, 'no quickfix items after %s', what)
+    local texts = {}
+    for _, item in ipairs(items) do
+      table.insert(texts, item.text)
+    end
+    local text = table.concat(texts, '; ')
+    H.assert(text:find('docker.io/library/nginx:1.27', 1, true), 'no docker.io/library/nginx:1.27 in {%s}', text)
+    H.assert(vim.fn.bufname(items[1].bufnr):find('deploy.yaml', 1, true), 'the image is not located in manifests/deploy.yaml but in %q', vim.fn.bufname(items[1].bufnr))
+    return text
+  end
+
+  H.test(':KubefileImages lists the fixture\'s images in the quickfix list', function()
     vim.fn.setqflist({}, 'r')
     vim.cmd('KubefileImages')
-    if client.server_capabilities.executeCommandProvider
-      and vim.tbl_contains(client.server_capabilities.executeCommandProvider.commands or {}, 'kubefile.images') then
-      local items = H.wait(10000, function()
-        local qf = vim.fn.getqflist()
-        return #qf > 0 and qf or nil
-      end)
-      H.assert(items, 'no quickfix items after :KubefileImages')
-      local texts = {}
-      for _, item in ipairs(items) do
-        table.insert(texts, item.text)
-      end
-      H.assert(table.concat(texts, '\n'):find('nginx', 1, true), 'no nginx image in {%s}', table.concat(texts, '; '))
-      return table.concat(texts, '; ')
-    end
-    local msg = H.wait_notification(3000, 'does not offer')
-    H.assert(msg, 'no message explaining that kubefile.images is not supported')
-    return 'not supported yet: ' .. msg
+    local text = wait_images(':KubefileImages')
+    vim.cmd('cclose')
+    vim.api.nvim_set_current_buf(buf)
+    return text
   end)
 
-  H.test(':KubefileBuild builds (scripted server) or explains that it cannot', function()
-    local provider = client.server_capabilities.executeCommandProvider
-    if provider and vim.tbl_contains(provider.commands or {}, 'kubefile.build') then
-      if os.getenv('KUBEFILE_TEST_MOCK') ~= '1' then
-        return H.SKIP, 'the server supports kubefile.build; real builds are tested by the server tests'
+  H.test('the "images will be saved" code lens shows the images (vim.lsp.commands)', function()
+    local lens = H.wait(15000, function()
+      local res = vim.lsp.buf_request_sync(buf, 'textDocument/codeLens', { textDocument = { uri = vim.uri_from_bufnr(buf) } }, 5000)
+      for _, r in pairs(res or {}) do
+        for _, l in ipairs(r.result or {}) do
+          if l.command and l.command.command == 'kubefile.images' then
+            return l
+          end
+        end
       end
-      vim.cmd('KubefileBuild mock:v1')
-      local msg = H.wait_notification(5000, 'built mock:v1')
-      H.assert(msg, 'no "built mock:v1" message after :KubefileBuild')
-      return msg
-    end
-    vim.cmd('KubefileBuild')
-    local msg = H.wait_notification(3000, 'kubefile%.build')
-    H.assert(msg, 'no message explaining that kubefile.build is not supported')
+    end)
+    H.assert(lens, 'no code lens running kubefile.images')
+    vim.fn.setqflist({}, 'r')
+    client:exec_cmd(lens.command, { bufnr = buf })
+    local text = wait_images('running the lens ' .. lens.command.title)
+    vim.cmd('cclose')
+    vim.api.nvim_set_current_buf(buf)
+    return lens.command.title .. ' -> ' .. text
+  end)
+
+  H.test(':KubefileBuild builds the image (setup{build = {saveImage = false}}, no network)', function()
+    require('kubefile').setup({ build = { saveImage = false } })
+    vim.cmd('KubefileBuild editor-test:v1')
+    local msg = H.wait_notification(60000, 'built editor%-test:v1')
+    H.assert(msg, 'no "built editor-test:v1" message within 60s after :KubefileBuild (messages: %s)',
+      table.concat(vim.tbl_map(function(n)
+        return tostring(n.msg)
+      end, H.notifications), ' | '))
+    H.assert(vim.loop.fs_stat(workspace .. '/editor-test.oci/index.json'), 'no OCI layout at %s/editor-test.oci', workspace)
+    return msg
+  end)
+
+  H.test('an images/shim list attaches to the same server and keeps its filetype', function()
+    vim.fn.mkdir(workspace .. '/images/shim', 'p')
+    local list = workspace .. '/images/shim/extra.txt'
+    vim.fn.writefile({ 'docker.io/library/busybox:1.36' }, list)
+    vim.cmd('edit ' .. vim.fn.fnameescape(list))
+    local shim = vim.api.nvim_get_current_buf()
+    local attached_client = H.wait(LSP_TIMEOUT, function()
+      return require('kubefile').get_client(shim)
+    end)
+    H.assert(attached_client, 'no kubefile_ls client attached to %s', list)
+    H.assert(attached_client.id == client.id, 'a second client (%d) started for the shim list; the Kubefile\'s is %d', attached_client.id, client.id)
+    local filetype = vim.bo[shim].filetype
+    H.assert(filetype ~= 'kubefile', 'the shim list got filetype kubefile')
+    vim.cmd('bwipeout!')
+    return ('client %d, filetype %q'):format(attached_client.id, filetype)
   end)
 end
 

@@ -29,6 +29,9 @@ M.options = {
   grammar_dir = nil,
   -- Called with (client, bufnr) when the server attaches.
   on_attach = nil,
+  -- Options of :KubefileBuild, the second argument of the server's kubefile.build command, e.g.
+  -- { saveImage = false } (build without pulling images), { platform = 'linux/arm64' }.
+  build = {},
 }
 
 local function notify(msg, level)
@@ -75,12 +78,20 @@ local function dirname(path)
   return vim.fn.fnamemodify(path, ':h')
 end
 
+--- The build context of an image list (`images/shim/**`, `images/skopeo/tar.txt`): the directory
+--- that holds `images/`; nil for other paths.
+function M.image_list_context(path)
+  return path:match('^(.*)/images/shim/.+$') or path:match('^(.*)/images/skopeo/tar%.txt$')
+end
+
 local function find_root(bufnr)
   local name = vim.api.nvim_buf_get_name(bufnr)
   if name == '' then
     return vim.fn.getcwd()
   end
-  local dir = dirname(vim.fn.fnamemodify(name, ':p'))
+  name = vim.fn.fnamemodify(name, ':p')
+  -- An image list belongs to the Kubefile's context, so it shares that Kubefile's client.
+  local dir = M.image_list_context(name) or dirname(name)
   local current = dir
   while true do
     for _, marker in ipairs(M.options.root_markers or {}) do
@@ -222,19 +233,30 @@ local function start_legacy(bufnr)
   return id
 end
 
---- Starts (or attaches) the server for `bufnr` on Neovim < 0.11.
+--- Starts (or attaches) the server for `bufnr`: Kubefiles on Neovim < 0.11 (0.11+ starts them
+--- through vim.lsp.enable), image lists on every version.
 function M.start(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
-  if not executable(M.options.cmd) then
-    warn_missing(M.options.cmd)
+  -- 0.11+: the effective vim.lsp.config (user overrides included), copied: start() sets root_dir.
+  local config = has('nvim-0.11') and vim.tbl_extend('force', {}, vim.lsp.config[NAME]) or M.lsp_config()
+  if not executable(config.cmd) then
+    warn_missing(config.cmd)
     return nil
   end
   if vim.lsp.start then
-    local config = M.lsp_config()
     config.root_dir = find_root(bufnr)
     return vim.lsp.start(config, { bufnr = bufnr })
   end
   return start_legacy(bufnr)
+end
+
+--- Attaches the server to `bufnr` if it is an image list of a build context (their filetype
+--- stays as it is; the server checks them by path).
+local function start_if_image_list(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if name ~= '' and M.image_list_context(vim.fn.fnamemodify(name, ':p')) then
+    M.start(bufnr)
+  end
 end
 
 local autostarted = false
@@ -245,13 +267,21 @@ function M.autostart()
     return
   end
   autostarted = true
+  local group = vim.api.nvim_create_augroup('kubefile_lsp', { clear = true })
+  vim.api.nvim_create_autocmd({ 'BufReadPost', 'BufNewFile' }, {
+    group = group,
+    pattern = { '*/images/shim/*', '*/images/skopeo/tar.txt' },
+    callback = function(args)
+      start_if_image_list(args.buf)
+    end,
+  })
   if has('nvim-0.11') then
     -- Defaults come from lsp/kubefile_ls.lua on the runtimepath; vim.lsp.enable starts the
     -- server on the config's filetypes. It skips a missing binary silently (lsp.log only):
     -- say it once.
     vim.lsp.enable(NAME)
     vim.api.nvim_create_autocmd('FileType', {
-      group = vim.api.nvim_create_augroup('kubefile_lsp', { clear = true }),
+      group = group,
       callback = function(args)
         local config = vim.lsp.config[NAME] or {}
         if vim.tbl_contains(config.filetypes or {}, vim.bo[args.buf].filetype) and not executable(config.cmd) then
@@ -261,7 +291,6 @@ function M.autostart()
     })
     return
   end
-  local group = vim.api.nvim_create_augroup('kubefile_lsp', { clear = true })
   vim.api.nvim_create_autocmd('FileType', {
     group = group,
     pattern = '*',
@@ -278,7 +307,7 @@ function M.setup(opts)
   opts = opts or {}
   M.options = vim.tbl_deep_extend('force', M.options, opts)
   -- Lists and the settings object replace the defaults instead of merging index by index.
-  for _, key in ipairs({ 'cmd', 'filetypes', 'root_markers', 'settings' }) do
+  for _, key in ipairs({ 'cmd', 'filetypes', 'root_markers', 'settings', 'build' }) do
     if opts[key] ~= nil then
       M.options[key] = opts[key]
     end
@@ -324,6 +353,8 @@ function M.restart()
         else
           M.start(buf)
         end
+      elseif vim.api.nvim_buf_is_loaded(buf) then
+        start_if_image_list(buf)
       end
     end
   end, 500)
@@ -376,12 +407,19 @@ function M.build(opts)
   if not client then
     return
   end
-  local uri, buf = kubefile_uri(bufnr)
+  local uri, buf
+  if opts.uri then
+    uri = opts.uri
+    local loaded = vim.fn.bufnr(vim.uri_to_fname(uri))
+    buf = loaded > 0 and loaded or bufnr
+  else
+    uri, buf = kubefile_uri(bufnr)
+    buf = buf or bufnr
+  end
   if not uri then
     notify('open a Kubefile first', vim.log.levels.WARN)
     return
   end
-  buf = buf or bufnr
   if vim.bo[buf].modified then
     vim.api.nvim_buf_call(buf, function()
       vim.cmd('silent write')
@@ -393,8 +431,12 @@ function M.build(opts)
   end
   local token = ('kubefile-build-%d'):format(uv.hrtime())
   local arguments = { uri }
+  local options = vim.tbl_extend('force', {}, M.options.build or {})
   if opts.tag then
-    table.insert(arguments, { tags = { opts.tag } })
+    options.tags = { opts.tag }
+  end
+  if next(options) then
+    table.insert(arguments, options)
   end
   local started = uv.hrtime()
   local autocmd
@@ -500,13 +542,14 @@ function M.images_to_qf(result, base_dir)
   return items
 end
 
---- :KubefileImages: the images the build context will save, in the quickfix list.
-function M.images()
+--- :KubefileImages: the images the build context will save, in the quickfix list. `uri` (the
+--- "N images will be saved" code lens passes it): the Kubefile or image list to ask about.
+function M.images(uri)
   local client, bufnr = client_for('kubefile.images', 'list images')
   if not client then
     return
   end
-  local uri = kubefile_uri(bufnr)
+  uri = uri or kubefile_uri(bufnr)
   if not uri then
     notify('open a Kubefile first', vim.log.levels.WARN)
     return
@@ -524,6 +567,20 @@ function M.images()
     vim.fn.setqflist({}, ' ', { title = ('kubefile: %d images for registry/'):format(#items), items = items })
     vim.cmd('botright copen')
   end, bufnr)
+end
+
+--- Code lenses and code actions run the server's commands through the client: the results then
+--- show up as :KubefileImages and :KubefileBuild show them (a result Neovim would otherwise drop).
+function M.register_commands()
+  if not vim.lsp.commands then
+    return
+  end
+  vim.lsp.commands['kubefile.images'] = function(command)
+    M.images((command.arguments or {})[1])
+  end
+  vim.lsp.commands['kubefile.build'] = function(command)
+    M.build({ uri = (command.arguments or {})[1] })
+  end
 end
 
 ---------------------------------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 //! DL3023). A stage cannot copy from itself: BuildKit reports a circular dependency and buildah,
 //! which only looks at earlier stages, pulls an image named `x` instead.
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
 use crate::syntax::ast;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (index, stage) in cx.model.stages.iter().enumerate() {
         for instruction in &stage.instructions {
-            if instruction.node.kind() != "copy_instruction" {
+            if instruction.node.kind_name() != "copy_instruction" {
                 continue;
             }
             let Some(value_node) = instruction.flag(cx.file, "from").and_then(|flag| flag.value_node()) else { continue };

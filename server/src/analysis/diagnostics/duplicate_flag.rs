@@ -10,10 +10,10 @@ const REPEATABLE: &[(&str, &str)] =
     &[("RUN", "mount"), ("RUN", "device"), ("COPY", "exclude"), ("ADD", "exclude")];
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
+    for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
         let mut seen: Vec<(&str, usize)> = Vec::new();
-        for flag in instruction.flags() {
+        for flag in flags {
             let Some(name_node) = flag.name_node() else { continue };
             let name = cx.file.node_text(name_node);
             if !flags_of(keyword).any(|known| known.name == name) || REPEATABLE.contains(&(keyword, name)) {

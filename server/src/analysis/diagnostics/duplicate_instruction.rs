@@ -1,11 +1,12 @@
 //! `duplicate-instruction`: more than one CMD or ENTRYPOINT in a stage; only the last one counts.
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.model.stages {
         for kind in ["cmd_instruction", "entrypoint_instruction"] {
-            let all: Vec<_> = stage.instructions.iter().filter(|i| i.node.kind() == kind).collect();
+            let all: Vec<_> = stage.instructions.iter().filter(|i| i.node.kind_name() == kind).collect();
             let Some((last, earlier)) = all.split_last() else { continue };
             for instruction in earlier {
                 let keyword = instruction.keyword(cx.file);

@@ -2,6 +2,7 @@
 //! NoEmptyContinuation). BuildKit drops it with a warning today and will reject it in a future
 //! release; it also often hides a forgotten `\` that cuts the instruction short.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
@@ -52,7 +53,7 @@ fn push(out: &mut Vec<Diagnostic>, range: TextRange) {
 fn collect_heredocs(node: Node<'_>, out: &mut Vec<TextRange>) {
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
-        if child.kind() == "heredoc_block" {
+        if child.kind_name() == "heredoc_block" {
             out.push(child.byte_range());
         } else if child.child_count() > 0 {
             collect_heredocs(child, out);

@@ -3,12 +3,13 @@
 //! protocol, are accepted with a warning by BuildKit (ExposeInvalidFormat, ExposeProtoCasing).
 //! sealos ignores EXPOSE at run time, so these matter only for a clean build.
 
-use super::{validity, Diagnostic, RuleContext, Severity};
+use crate::syntax::NodeKind as _;
+use super::{Diagnostic, RuleContext, Severity};
 use crate::syntax::{ast, TextRange};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
-        if instruction.node.kind() != "expose_instruction" {
+    for &instruction in cx.validated {
+        if instruction.node.kind_name() != "expose_instruction" {
             continue;
         }
         for port in ast::children_of_kind(instruction.node, "expose_port") {

@@ -17,6 +17,7 @@ use crate::{
 };
 
 use super::{diagnostics, Diagnostic};
+use crate::analysis::fixture::write_sections;
 
 struct Fixture {
     kubefile: String,
@@ -25,27 +26,10 @@ struct Fixture {
 }
 
 fn load(fixture: &str) -> Fixture {
-    if !fixture.trim_start().starts_with("//- ") {
+    let Some((dir, sections)) = write_sections(fixture, |content| (content.to_string(), ())) else {
         return Fixture { kubefile: fixture.to_string(), facts: None, _dir: None };
-    }
-    let dir = tempfile::tempdir().expect("temp dir for a fixture context");
-    let mut kubefile = String::new();
-    for section in fixture.trim_start().split("//- ").filter(|s| !s.is_empty()) {
-        let (path, content) = section.split_once('\n').unwrap_or((section, ""));
-        let path = path.trim().trim_start_matches('/');
-        let full = dir.path().join(path);
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).unwrap();
-        }
-        if path.ends_with('/') {
-            std::fs::create_dir_all(&full).unwrap();
-            continue;
-        }
-        std::fs::write(&full, content).unwrap();
-        if path == "Kubefile" {
-            kubefile = content.to_string();
-        }
-    }
+    };
+    let kubefile = sections.into_iter().rev().find(|s| s.path == "Kubefile").map(|s| s.content).unwrap_or_default();
     let facts = crate::context::facts::collect(dir.path());
     Fixture { kubefile, facts: Some(facts), _dir: Some(dir) }
 }

@@ -2,13 +2,13 @@
 //! (shared by buildah) fails with "Missing a value on flag: x" for `--chown` (no `=`) and for a
 //! boolean flag written `--link=` (an `=` with nothing after it).
 
-use super::{validity, Diagnostic, RuleContext, Severity, TextEdit};
+use super::{Diagnostic, RuleContext, Severity, TextEdit};
 use crate::sealos::instructions::{flags_of, FlagValue};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
+    for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
-        for flag in instruction.flags() {
+        for flag in flags {
             let Some(name_node) = flag.name_node() else { continue };
             let name = cx.file.node_text(name_node);
             let Some(known) = flags_of(keyword).find(|known| known.name == name) else { continue };

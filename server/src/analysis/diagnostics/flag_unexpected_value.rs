@@ -2,13 +2,13 @@
 //! `--parents`, `--keep-git-dir`, `--unpack`) with a value other than `true`/`false`. BuildKit's
 //! flag parser fails with "Expecting boolean value for flag x, not: y".
 
-use super::{validity, Diagnostic, RuleContext, Severity, TextEdit};
+use super::{Diagnostic, RuleContext, Severity, TextEdit};
 use crate::sealos::instructions::{flags_of, FlagValue};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
+    for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
-        for flag in instruction.flags() {
+        for flag in flags {
             let (Some(name_node), Some(value_node)) = (flag.name_node(), flag.value_node()) else { continue };
             let name = cx.file.node_text(name_node);
             let value = cx.file.node_text(value_node);

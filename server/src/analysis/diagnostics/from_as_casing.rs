@@ -2,11 +2,12 @@
 //! (BuildKit's FromAsCasing). Only checked when `FROM` itself is all upper or all lower case;
 //! a mixed-case `From` is `instruction-casing`'s business.
 
+use crate::syntax::NodeKind as _;
 use super::{validity, Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
-        if instruction.node.kind() != "from_instruction" {
+    for &instruction in cx.validated {
+        if instruction.node.kind_name() != "from_instruction" {
             continue;
         }
         let (Some((from, _)), Some(as_node)) =

@@ -2,6 +2,7 @@
 //! (BuildKit's ConsistentInstructionCasing). Keywords are case-insensitive, so this is style, but
 //! `From`/`cOPY` read as typos and most tools (and sealos docs) write them in upper case.
 
+use crate::syntax::NodeKind as _;
 use super::{validity, Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -9,14 +10,14 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         .model
         .instructions
         .iter()
-        .filter(|instruction| instruction.node.kind() != "unknown_instruction")
+        .filter(|instruction| instruction.node.kind_name() != "unknown_instruction")
         .filter_map(|instruction| validity::keyword_text(cx.file, instruction))
         .collect();
     let (mut lower, mut upper) = (0usize, 0usize);
     for (word, _) in &keywords {
-        if *word == word.to_ascii_lowercase() {
+        if !word.bytes().any(|b| b.is_ascii_uppercase()) {
             lower += 1;
-        } else if *word == word.to_ascii_uppercase() {
+        } else if !word.bytes().any(|b| b.is_ascii_lowercase()) {
             upper += 1;
         }
     }

@@ -1,6 +1,7 @@
 //! `invalid-escape-directive`: `# escape=x` with a value other than `\` or `` ` ``. BuildKit and
 //! buildah refuse the file ("invalid escape token ... does not match ` or \").
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -24,11 +25,9 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
 /// The parser directives at the top of the file: (lower-case name, trimmed value, value range,
 /// directive range).
 pub(super) fn directives(cx: &RuleContext<'_, '_>) -> Vec<(String, String, std::ops::Range<usize>, std::ops::Range<usize>)> {
-    let root = cx.file.root();
-    let mut cursor = root.walk();
     let mut found = Vec::new();
-    for node in root.children(&mut cursor) {
-        if node.kind() != "parser_directive" {
+    for &node in cx.top_level {
+        if node.kind_name() != "parser_directive" {
             continue;
         }
         let text = cx.file.node_text(node);

@@ -2,15 +2,20 @@
 //! double quotes, so BuildKit and buildah read it as the shell form: the command becomes the text
 //! `['bash', 'init.sh']`, which no shell can run (and sealos runs CMD through a shell).
 
-use super::{validity, Diagnostic, RuleContext, Severity};
+use super::{Diagnostic, RuleContext, Severity};
 
 /// Instructions that have a JSON (exec) form.
 const JSON_FORM: &[&str] = &["CMD", "ENTRYPOINT", "RUN", "SHELL", "VOLUME", "ADD", "COPY"];
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
+    for &instruction in cx.validated {
         let keyword = instruction.keyword(cx.file);
-        if !JSON_FORM.contains(&keyword) || instruction.json_array().is_some() {
+        // Only text with a `'` after a `[` can be a single-quoted array.
+        let written = cx.file.node_text(instruction.node);
+        if !written.find('[').is_some_and(|bracket| written[bracket..].contains('\''))
+            || !JSON_FORM.contains(&keyword)
+            || instruction.json_array().is_some()
+        {
             continue;
         }
         // The arguments: from after the keyword and flags to the end of the instruction.

@@ -3,14 +3,15 @@
 //! information only: the `key=value` form can set several keys and does not swallow the rest
 //! of the line into one value by surprise.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::{validity, Diagnostic, RuleContext, Severity};
+use super::{Diagnostic, RuleContext, Severity};
 use crate::syntax::SourceFile;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
-        if !matches!(instruction.node.kind(), "env_instruction" | "label_instruction") {
+    for &instruction in cx.validated {
+        if !matches!(instruction.node.kind_name(), "env_instruction" | "label_instruction") {
             continue;
         }
         let keyword = instruction.keyword(cx.file);
@@ -45,7 +46,7 @@ fn equals_form_value(file: &SourceFile, value: Node<'_>) -> Option<String> {
     let mut continuations = Vec::new();
     let mut cursor = value.walk();
     for child in value.children(&mut cursor) {
-        match child.kind() {
+        match child.kind_name() {
             "double_quoted_string" | "single_quoted_string" => quoted.push(child.byte_range()),
             "line_continuation" => continuations.push(child.byte_range()),
             _ => {}

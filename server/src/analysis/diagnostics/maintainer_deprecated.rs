@@ -2,11 +2,12 @@
 //! DL4000); the author belongs in the `org.opencontainers.image.authors` label. sealos reads
 //! neither, so this is only a hint.
 
+use crate::syntax::NodeKind as _;
 use super::{validity, Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
-        if instruction.node.kind() != "maintainer_instruction" {
+    for &instruction in cx.validated {
+        if instruction.node.kind_name() != "maintainer_instruction" {
             continue;
         }
         let Some((_, keyword)) = validity::keyword_text(cx.file, &instruction) else { continue };

@@ -3,11 +3,12 @@
 //! `WORKDIR`, `STOPSIGNAL`, ...). buildah stops with "X requires at least one argument" or
 //! similar. RUN, CMD and ENTRYPOINT may be empty.
 
+use crate::syntax::NodeKind as _;
 use super::{validity, Diagnostic, RuleContext, Severity};
 use crate::syntax::ast::{self, Instruction};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
+    for &instruction in cx.validated {
         if instruction.node.has_error() {
             continue;
         }
@@ -93,7 +94,7 @@ fn operands(
         Some(array) => ast::children_of_kind(array, "json_string").collect(),
         None => {
             let mut cursor = node.walk();
-            let found = node.named_children(&mut cursor).filter(|c| matches!(c.kind(), "path" | "heredoc_marker")).collect();
+            let found = node.named_children(&mut cursor).filter(|c| matches!(c.kind_name(), "path" | "heredoc_marker")).collect();
             found
         }
     };

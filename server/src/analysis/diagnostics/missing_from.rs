@@ -1,5 +1,6 @@
 //! `missing-from`: no FROM, or an instruction other than ARG before the first FROM.
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -7,7 +8,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     if instructions.is_empty() {
         return;
     }
-    let Some(first_from) = instructions.iter().position(|i| i.node.kind() == "from_instruction") else {
+    let Some(first_from) = instructions.iter().position(|i| i.node.kind_name() == "from_instruction") else {
         let range = instructions[0].node.byte_range();
         out.push(
             Diagnostic::new("missing-from", Severity::Error, range, "the Kubefile has no FROM: add `FROM scratch` first")
@@ -16,7 +17,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     for instruction in &instructions[..first_from] {
-        let kind = instruction.node.kind();
+        let kind = instruction.node.kind_name();
         if kind == "arg_instruction" || kind == "unknown_instruction" {
             continue;
         }

@@ -42,7 +42,10 @@ mod unknown_stage;
 mod validity;
 mod workdir_relative_path;
 
-use crate::syntax::{SourceFile, TextRange};
+use crate::syntax::{
+    ast::{self, Flag, Instruction},
+    SourceFile, TextRange,
+};
 
 use super::{facts::ContextFacts, model::Model, Config};
 
@@ -109,6 +112,14 @@ impl Diagnostic {
 /// when the context is unknown) and the configuration.
 pub(crate) struct RuleContext<'a, 't> {
     pub file: &'t SourceFile,
+    /// The named top-level nodes (instructions, comments, directives), collected once: walking
+    /// the root's children is the costliest walk of a big file.
+    pub top_level: &'a [tree_sitter::Node<'t>],
+    /// Every instruction as BuildKit validates them: the top-level ones with each ONBUILD trigger
+    /// right after its ONBUILD.
+    pub validated: &'a [Instruction<'t>],
+    /// The instructions of `validated` that have flags, with their flags (most have none).
+    pub flagged: &'a [(Instruction<'t>, Vec<Flag<'t>>)],
     pub model: &'a Model<'t>,
     pub facts: Option<&'a ContextFacts>,
     pub config: &'a Config,
@@ -175,8 +186,23 @@ pub fn diagnostics(file: &SourceFile, context: Option<&ContextFacts>, config: &C
 }
 
 pub fn diagnostics_for(file: &SourceFile, kind: FileKind, context: Option<&ContextFacts>, config: &Config) -> Vec<Diagnostic> {
-    let model = Model::new(file);
-    let cx = RuleContext { file, model: &model, facts: context, config };
+    let top_level = ast::top_level(file);
+    let model = Model::from_instructions(file, top_level.iter().copied().filter_map(Instruction::cast).collect());
+    let validated = validity::with_triggers(&model.instructions);
+    let flagged: Vec<(Instruction<'_>, Vec<Flag<'_>>)> = validated
+        .iter()
+        .map(|instruction| (*instruction, instruction.flags().collect::<Vec<_>>()))
+        .filter(|(_, flags)| !flags.is_empty())
+        .collect();
+    let cx = RuleContext {
+        file,
+        top_level: &top_level,
+        validated: &validated,
+        flagged: &flagged,
+        model: &model,
+        facts: context,
+        config,
+    };
     let mut found = Vec::new();
     for rule in BUILD_RULES {
         rule(&cx, &mut found);
@@ -186,10 +212,10 @@ pub fn diagnostics_for(file: &SourceFile, kind: FileKind, context: Option<&Conte
             rule(&cx, &mut found);
         }
     }
-    let suppressions = suppression::Suppressions::read(file);
+    let suppressions = suppression::Suppressions::read(&cx);
     let mut published: Vec<Diagnostic> = found
         .into_iter()
-        .filter(|diagnostic| !suppressions.suppresses(file, diagnostic))
+        .filter(|diagnostic| !suppressions.suppresses(&model.instructions, diagnostic))
         .filter_map(|mut diagnostic| {
             if let Some(level) = config.severity.get(diagnostic.code) {
                 diagnostic.severity = level.severity()?;

@@ -1,12 +1,13 @@
 //! `split-exec-form`: a JSON CMD/ENTRYPOINT written as argv fragments. Sealos runs every element
 //! as its own shell command (§2.5): `["bash","init.sh"]` runs `bash`, then `init.sh`.
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
 use crate::syntax::ast::{self, Instruction};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for instruction in &cx.model.instructions {
-        if !matches!(instruction.node.kind(), "cmd_instruction" | "entrypoint_instruction") {
+        if !matches!(instruction.node.kind_name(), "cmd_instruction" | "entrypoint_instruction") {
             continue;
         }
         let Some(array) = instruction.json_array() else { continue };

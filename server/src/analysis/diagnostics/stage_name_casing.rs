@@ -2,6 +2,7 @@
 //! stage names, so `Builder` and `builder` are the same stage; writing them in lower case keeps
 //! `COPY --from=` references unambiguous across builders.
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -14,7 +15,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         let mut edits = vec![TextEdit { range: alias.byte_range(), new_text: cx.file.node_text(alias).to_lowercase() }];
         // References to the stage, which BuildKit matches case-insensitively.
         for instruction in &cx.model.instructions {
-            let reference = match instruction.node.kind() {
+            let reference = match instruction.node.kind_name() {
                 "from_instruction" if instruction.node.start_byte() > stage.from.node.start_byte() => {
                     instruction.node.child_by_field_name("image")
                 }

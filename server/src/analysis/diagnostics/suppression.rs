@@ -1,100 +1,151 @@
 //! Suppression comments: `# kubefile-ls ignore=code1,code2` and `# hadolint ignore=DLxxxx` on
-//! the line above an instruction, and BuildKit's `# check=skip=Rule1,Rule2|all` directive.
+//! the line above an instruction, and BuildKit's `# check=skip=Rule1,Rule2|all`, both as the file's
+//! parser directive and (as newer BuildKit reads it) in the comment right above an instruction.
+//!
+//! BuildKit's names only silence findings that BuildKit reports as build checks, which are never
+//! build failures: `check=skip=ExposeInvalidFormat` hides the warning about `EXPOSE 1.2.3.4:80`,
+//! not the error about `EXPOSE 99999`. hadolint names and our own codes hide the rule entirely.
 
-use super::Diagnostic;
-use crate::syntax::SourceFile;
+use super::{Diagnostic, RuleContext, Severity};
+use crate::syntax::{ast::Instruction, NodeKind as _};
 
-/// BuildKit check names and hadolint rules that correspond to our codes.
-const EQUIVALENTS: &[(&str, &str)] = &[
-    ("UndefinedVar", "undefined-variable"),
-    ("MultipleInstructionsDisallowed", "duplicate-instruction"),
-    ("DL4003", "duplicate-instruction"),
-    ("DL4004", "duplicate-instruction"),
-    ("DL3061", "missing-from"),
+/// Who named a rule: decides what a suppression by that name covers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Namer {
+    BuildKit,
+    Hadolint,
+}
+
+/// BuildKit build-check names and hadolint rules that correspond to our codes (peers.md §1.1).
+const EQUIVALENTS: &[(Namer, &str, &str)] = &[
+    (Namer::BuildKit, "UndefinedVar", "undefined-variable"),
+    (Namer::BuildKit, "MultipleInstructionsDisallowed", "duplicate-instruction"),
+    (Namer::BuildKit, "NoEmptyContinuation", "empty-continuation-line"),
+    (Namer::BuildKit, "ConsistentInstructionCasing", "instruction-casing"),
+    (Namer::BuildKit, "FromAsCasing", "from-as-casing"),
+    (Namer::BuildKit, "StageNameCasing", "stage-name-casing"),
+    (Namer::BuildKit, "DuplicateStageName", "duplicate-stage-name"),
+    (Namer::BuildKit, "MaintainerDeprecated", "maintainer-deprecated"),
+    (Namer::BuildKit, "LegacyKeyValueFormat", "legacy-env-format"),
+    (Namer::BuildKit, "WorkdirRelativePath", "workdir-relative-path"),
+    (Namer::BuildKit, "ExposeInvalidFormat", "expose-invalid-port"),
+    (Namer::BuildKit, "ExposeProtoCasing", "expose-invalid-port"),
+    (Namer::Hadolint, "DL3000", "workdir-relative-path"),
+    (Namer::Hadolint, "DL3011", "expose-invalid-port"),
+    (Namer::Hadolint, "DL3022", "unknown-stage"),
+    (Namer::Hadolint, "DL3023", "copy-from-own-stage"),
+    (Namer::Hadolint, "DL3024", "duplicate-stage-name"),
+    (Namer::Hadolint, "DL3061", "missing-from"),
+    (Namer::Hadolint, "DL4000", "maintainer-deprecated"),
+    (Namer::Hadolint, "DL4003", "duplicate-instruction"),
+    (Namer::Hadolint, "DL4004", "duplicate-instruction"),
 ];
 
+/// One suppressed code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Suppressed {
+    /// Our code, or `all`.
+    code: String,
+    /// Named by BuildKit: covers only findings below error severity.
+    checks_only: bool,
+}
+
+impl Suppressed {
+    fn covers(&self, diagnostic: &Diagnostic) -> bool {
+        (self.code == diagnostic.code || self.code == "all")
+            && !(self.checks_only && diagnostic.severity == Severity::Error)
+    }
+}
+
 pub(super) struct Suppressions {
-    /// (line of the instruction below the comment, codes)
-    by_line: Vec<(usize, Vec<String>)>,
-    skipped_everywhere: Vec<String>,
-    skip_all: bool,
+    /// (line of the instruction below the comment, what it suppresses)
+    by_line: Vec<(usize, Vec<Suppressed>)>,
+    everywhere: Vec<Suppressed>,
 }
 
 impl Suppressions {
-    pub fn read(file: &SourceFile) -> Suppressions {
-        let mut suppressions = Suppressions { by_line: Vec::new(), skipped_everywhere: Vec::new(), skip_all: false };
-        let root = file.root();
-        let mut cursor = root.walk();
-        for node in root.children(&mut cursor) {
-            let text = file.node_text(node).trim();
-            match node.kind() {
-                "parser_directive" => {
-                    let body = text.trim_start_matches('#').trim();
-                    let Some((name, value)) = body.split_once('=') else { continue };
-                    if !name.trim().eq_ignore_ascii_case("check") {
-                        continue;
-                    }
-                    for setting in value.split(';') {
-                        if let Some(rules) = setting.trim().strip_prefix("skip=") {
-                            for rule in rules.split(',').map(str::trim) {
-                                if rule == "all" {
-                                    suppressions.skip_all = true;
-                                }
-                                suppressions.skipped_everywhere.extend(codes_for(rule));
-                            }
-                        }
-                    }
-                }
-                "comment" => {
-                    let body = text.trim_start_matches('#').trim();
-                    let codes = body
-                        .strip_prefix("kubefile-ls ignore=")
-                        .or_else(|| body.strip_prefix("hadolint ignore="))
-                        .map(|list| list.split(',').flat_map(|code| codes_for(code.trim())).collect::<Vec<_>>());
-                    if let Some(codes) = codes {
-                        let next_line = node.end_position().row + usize::from(node.end_position().column > 0);
-                        suppressions.by_line.push((next_line, codes));
-                    }
-                }
-                _ => {}
+    pub fn read(cx: &RuleContext<'_, '_>) -> Suppressions {
+        let file = cx.file;
+        let mut suppressions = Suppressions { by_line: Vec::new(), everywhere: Vec::new() };
+        for &node in cx.top_level {
+            let kind = node.kind_name();
+            if kind != "parser_directive" && kind != "comment" {
+                continue;
+            }
+            let body = file.node_text(node).trim().trim_start_matches('#').trim();
+            let found = if let Some(list) = check_skip(body) {
+                list
+            } else if let Some(list) = body.strip_prefix("kubefile-ls ignore=").or_else(|| body.strip_prefix("hadolint ignore=")) {
+                list.split(',').flat_map(|name| suppressed_by(name.trim())).collect()
+            } else {
+                continue;
+            };
+            if kind == "parser_directive" {
+                suppressions.everywhere.extend(found);
+            } else {
+                let next_line = node.end_position().row + usize::from(node.end_position().column > 0);
+                suppressions.by_line.push((next_line, found));
             }
         }
         suppressions
     }
 
-    pub fn suppresses(&self, file: &SourceFile, diagnostic: &Diagnostic) -> bool {
-        if self.skipped_everywhere.iter().any(|code| code == diagnostic.code) {
-            return true;
-        }
-        if self.skip_all && BUILDKIT_CODES.contains(&diagnostic.code) {
+    pub fn suppresses(&self, instructions: &[Instruction<'_>], diagnostic: &Diagnostic) -> bool {
+        if self.everywhere.iter().any(|suppressed| suppressed.covers(diagnostic)) {
             return true;
         }
         if self.by_line.is_empty() {
             return false;
         }
-        let Some(instruction) = instruction_at(file, diagnostic.range.start) else { return false };
-        let line = instruction.start_position().row;
-        self.by_line.iter().any(|(below, codes)| *below == line && codes.iter().any(|code| code == diagnostic.code || code == "all"))
+        let Some(instruction) = instruction_at(instructions, diagnostic.range.start) else { return false };
+        let line = instruction.node.start_position().row;
+        self.by_line
+            .iter()
+            .any(|(below, codes)| *below == line && codes.iter().any(|suppressed| suppressed.covers(diagnostic)))
     }
 }
 
-/// Codes `check=skip=all` turns off: the ones that correspond to BuildKit checks.
-const BUILDKIT_CODES: &[&str] = &["undefined-variable", "duplicate-instruction"];
+/// The codes of `check=skip=...` (settings separated by `;`, as BuildKit writes them).
+fn check_skip(body: &str) -> Option<Vec<Suppressed>> {
+    let (name, value) = body.split_once('=')?;
+    if !name.trim().eq_ignore_ascii_case("check") {
+        return None;
+    }
+    let mut found = Vec::new();
+    for setting in value.split(';') {
+        let Some(rules) = setting.trim().strip_prefix("skip=") else { continue };
+        for rule in rules.split(',').map(str::trim) {
+            if rule == "all" {
+                found.extend(EQUIVALENTS.iter().filter(|(namer, ..)| *namer == Namer::BuildKit).map(|(_, _, code)| {
+                    Suppressed { code: (*code).to_owned(), checks_only: true }
+                }));
+            } else {
+                found.extend(suppressed_by(rule));
+            }
+        }
+    }
+    Some(found)
+}
 
-fn codes_for(name: &str) -> Vec<String> {
-    let mapped: Vec<String> = EQUIVALENTS.iter().filter(|(from, _)| *from == name).map(|(_, to)| to.to_string()).collect();
+/// What a name in a suppression stands for: the codes it corresponds to, or itself (our own codes).
+fn suppressed_by(name: &str) -> Vec<Suppressed> {
+    let mapped: Vec<Suppressed> = EQUIVALENTS
+        .iter()
+        .filter(|(_, from, _)| *from == name)
+        .map(|(namer, _, code)| Suppressed { code: (*code).to_owned(), checks_only: *namer == Namer::BuildKit })
+        .collect();
     if mapped.is_empty() {
-        vec![name.to_string()]
+        vec![Suppressed { code: name.to_owned(), checks_only: false }]
     } else {
         mapped
     }
 }
 
-fn instruction_at(file: &SourceFile, offset: usize) -> Option<tree_sitter::Node<'_>> {
-    let root = file.root();
-    let mut cursor = root.walk();
-    let found = root.children(&mut cursor).find(|node| node.start_byte() <= offset && offset <= node.end_byte() && node.kind().ends_with("_instruction"));
-    found
+/// The top-level instruction holding `offset` (instructions are in file order).
+fn instruction_at<'t>(instructions: &[Instruction<'t>], offset: usize) -> Option<Instruction<'t>> {
+    let after = instructions.partition_point(|instruction| instruction.node.start_byte() <= offset);
+    let instruction = *instructions.get(after.checked_sub(1)?)?;
+    (offset <= instruction.node.end_byte()).then_some(instruction)
 }
 
 #[cfg(test)]
@@ -111,6 +162,68 @@ mod tests {
         .assert_eq(&check(
             "unknown-label",
             "FROM scratch\n# kubefile-ls ignore=unknown-label\nLABEL vesion=1\nLABEL vesion=2\n",
+        ));
+    }
+
+    #[test]
+    fn buildkit_names_map_to_the_validity_rules() {
+        let file = "from scratch AS Build\nFROM scratch\nMAINTAINER me\nENV A b\nWORKDIR rel\nEXPOSE 1.2.3.4:80\nRUN a \\\n\n b\n";
+        let codes = [
+            ("ConsistentInstructionCasing", "instruction-casing"),
+            ("FromAsCasing", "from-as-casing"),
+            ("StageNameCasing", "stage-name-casing"),
+            ("MaintainerDeprecated", "maintainer-deprecated"),
+            ("LegacyKeyValueFormat", "legacy-env-format"),
+            ("WorkdirRelativePath", "workdir-relative-path"),
+            ("ExposeInvalidFormat", "expose-invalid-port"),
+            ("NoEmptyContinuation", "empty-continuation-line"),
+        ];
+        let all = check("", file);
+        for (name, code) in codes {
+            assert!(all.contains(&format!("[{code}]")), "{code} should fire on the fixture:\n{all}");
+            let skipped = check("", &format!("# check=skip={name}\n{file}"));
+            assert!(!skipped.contains(&format!("[{code}]")), "check=skip={name} should hide {code}:\n{skipped}");
+        }
+        let skipped = check("", &format!("# check=skip=all\n{file}"));
+        for (_, code) in codes {
+            assert!(!skipped.contains(&format!("[{code}]")), "check=skip=all should hide {code}:\n{skipped}");
+        }
+        // What BuildKit does not check stays (sealos rules, build failures).
+        assert!(skipped.contains("[run-on-scratch]"), "{skipped}");
+    }
+
+    #[test]
+    fn buildkit_names_never_hide_build_failures() {
+        // EXPOSE 99999 fails the build; BuildKit's check=skip only silences its warnings.
+        expect![[r#"
+            3:8-3:13 error[expose-invalid-port] `99999` is not a valid port: use a number from 0 to 65535 or a range such as `8000-8010`, optionally with `/tcp`, `/udp` or `/sctp`
+        "#]]
+        .assert_eq(&check("expose-invalid-port", "# check=skip=ExposeInvalidFormat\nFROM scratch\nEXPOSE 99999 1.2.3.4:80\n"));
+        // hadolint's DL3011 is about that very error, and the user asked to ignore it.
+        expect![[""]].assert_eq(&check(
+            "expose-invalid-port",
+            "FROM scratch\n# hadolint ignore=DL3011\nEXPOSE 99999\n",
+        ));
+    }
+
+    #[test]
+    fn hadolint_stage_rules_and_per_instruction_check_skip() {
+        let codes = ["[duplicate-stage-name]", "[unknown-stage]", "[copy-from-own-stage]"];
+        let all = check("", "FROM scratch AS build\nFROM scratch AS build\nCOPY --from=buld x y\nCOPY --from=build x y\n");
+        assert!(codes.iter().all(|code| all.contains(code)), "{all}");
+        let ignored = check(
+            "",
+            "FROM scratch AS build\n# hadolint ignore=DL3024\nFROM scratch AS build\n# hadolint ignore=DL3022\n\
+             COPY --from=buld x y\n# hadolint ignore=DL3023\nCOPY --from=build x y\n",
+        );
+        assert!(!codes.iter().any(|code| ignored.contains(code)), "{ignored}");
+        // Newer BuildKit reads `check=skip` in the comment above an instruction too.
+        expect![[r#"
+            4:1-4:11 hint[maintainer-deprecated] MAINTAINER is deprecated: set the `org.opencontainers.image.authors` label instead
+        "#]]
+        .assert_eq(&check(
+            "maintainer-deprecated",
+            "FROM scratch\n# check=skip=MaintainerDeprecated\nMAINTAINER a\nMAINTAINER b\n# hadolint ignore=DL4000\nMAINTAINER c\n",
         ));
     }
 

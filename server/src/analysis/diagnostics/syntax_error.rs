@@ -1,5 +1,6 @@
 //! `syntax-error`: text the grammar could not parse.
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -10,7 +11,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let mut stack = vec![file.root()];
     while let Some(node) = stack.pop() {
         if node.is_missing() {
-            let message = format!("syntax error: `{}` is missing here", node.kind());
+            let message = format!("syntax error: `{}` is missing here", node.kind_name());
             out.push(Diagnostic::new("syntax-error", Severity::Error, node.start_byte()..node.end_byte(), message));
         } else if node.is_error() {
             let text = file.node_text(node).lines().next().unwrap_or("").trim();

@@ -5,6 +5,7 @@
 //! node's shell runs it as a command (§2.4.3). Elsewhere buildah expands `$X`/`${X}` from ARG/ENV
 //! at build time and an unknown X becomes an empty string.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use super::{did_you_mean, Diagnostic, RuleContext, Severity, TextEdit};
@@ -38,7 +39,7 @@ fn check_run_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         known.extend(env::BUILTINS);
     }
     for instruction in &stage.instructions {
-        if !matches!(instruction.node.kind(), "cmd_instruction" | "entrypoint_instruction") {
+        if !matches!(instruction.node.kind_name(), "cmd_instruction" | "entrypoint_instruction") {
             continue;
         }
         let mut uses = Vec::new();
@@ -96,7 +97,7 @@ fn env_insertion_point(cx: &RuleContext<'_, '_>, image_env: &[Definition<'_>]) -
 }
 
 fn collect_uses<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    if matches!(node.kind(), "template_variable" | "expansion") {
+    if matches!(node.kind_name(), "template_variable" | "expansion") {
         out.push(node);
         return;
     }
@@ -119,11 +120,12 @@ fn check_build_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         if !stage.is_scratch() {
             continue;
         }
+        let definitions = variables::stage_definitions(cx.model, stage, None, &global);
         for instruction in &stage.instructions {
-            if !EXPANDED_AT_BUILD.contains(&instruction.node.kind()) {
+            if !EXPANDED_AT_BUILD.contains(&instruction.node.kind_name()) {
                 continue;
             }
-            let visible = variables::stage_definitions(cx.model, stage, Some(instruction.node.start_byte()), &global);
+            let visible = variables::defined_before(&definitions, instruction.node.start_byte());
             let mut uses = Vec::new();
             collect_build_uses(cx, instruction.node, &mut uses);
             for use_node in uses {
@@ -163,11 +165,11 @@ fn handles_unset(operator: &str) -> bool {
 /// Expansions in an instruction, leaving out label values that sealos or the node expands
 /// (`unescaped-dollar-in-label` reports those).
 fn collect_build_uses<'t>(cx: &RuleContext<'_, 't>, node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    if node.kind() == "expansion" {
+    if node.kind_name() == "expansion" {
         out.push(node);
         return;
     }
-    if node.kind() == "key_value_pair" && node.parent().is_some_and(|p| p.kind() == "label_instruction") {
+    if node.kind_name() == "key_value_pair" && node.parent().is_some_and(|p| p.kind_name() == "label_instruction") {
         let key = node.child_by_field_name("key").map(|k| crate::syntax::ast::literal_text(cx.file, k)).unwrap_or_default();
         if labels::find(&key).is_some_and(|known| matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs)) {
             if let Some(key_node) = node.child_by_field_name("key") {

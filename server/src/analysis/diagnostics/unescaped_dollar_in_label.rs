@@ -2,11 +2,12 @@
 //! (init, check, clean, ...) should expand. buildah substitutes it at build time instead, usually
 //! with an empty string (§2.1, §2.4.3).
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
 use crate::sealos::labels::{self, LabelRole};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in cx.model.instructions.iter().filter(|i| i.node.kind() == "label_instruction") {
+    for instruction in cx.model.instructions.iter().filter(|i| i.node.kind_name() == "label_instruction") {
         for pair in instruction.pairs() {
             let key = pair.key(cx.file);
             let Some(known) = labels::find(&key) else { continue };
@@ -34,7 +35,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn collect_expansions<'t>(node: tree_sitter::Node<'t>, out: &mut Vec<tree_sitter::Node<'t>>) {
-    if node.kind() == "expansion" {
+    if node.kind_name() == "expansion" {
         out.push(node);
         return;
     }

@@ -5,9 +5,9 @@ use super::{did_you_mean, validity, Diagnostic, RuleContext, Severity, TextEdit}
 use crate::sealos::instructions::{flags_of, FLAGS};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in validity::with_triggers(&cx.model.instructions) {
+    for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
-        for flag in instruction.flags() {
+        for flag in flags {
             let Some(name_node) = flag.name_node() else { continue };
             let name = cx.file.node_text(name_node);
             if flags_of(keyword).any(|known| known.name == name) {

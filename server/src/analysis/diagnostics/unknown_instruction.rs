@@ -1,12 +1,13 @@
 //! `unknown-instruction`: a keyword buildah rejects ("Build error: Unknown instruction").
 
+use crate::syntax::NodeKind as _;
 use super::{did_you_mean, Diagnostic, RuleContext, Severity};
 use crate::{sealos::instructions::INSTRUCTIONS, syntax::ast::Instruction};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for instruction in &cx.model.instructions {
         let instruction = nested(*instruction);
-        if instruction.node.kind() != "unknown_instruction" {
+        if instruction.node.kind_name() != "unknown_instruction" {
             continue;
         }
         let Some(name) = instruction.node.child_by_field_name("name") else { continue };
@@ -34,7 +35,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
 /// The instruction an ONBUILD wraps, which must be a known instruction too.
 fn nested(instruction: Instruction<'_>) -> Instruction<'_> {
     let mut current = instruction;
-    while current.node.kind() == "onbuild_instruction" {
+    while current.node.kind_name() == "onbuild_instruction" {
         match current.node.named_child(0).and_then(Instruction::cast) {
             Some(inner) => current = inner,
             None => break,

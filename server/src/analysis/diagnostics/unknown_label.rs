@@ -4,6 +4,7 @@
 //! and the Docker conventions in `CONVENTIONAL` are left alone; a key in a sealos namespace that
 //! sealos does not define is always reported.
 
+use crate::syntax::NodeKind as _;
 use super::{did_you_mean, Diagnostic, RuleContext, Severity};
 use crate::sealos::labels;
 
@@ -11,7 +12,7 @@ use crate::sealos::labels;
 const CONVENTIONAL: &[&str] = &["maintainer", "description", "summary", "vendor", "authors", "url", "license", "name", "release"];
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in cx.model.instructions.iter().filter(|i| i.node.kind() == "label_instruction") {
+    for instruction in cx.model.instructions.iter().filter(|i| i.node.kind_name() == "label_instruction") {
         for pair in instruction.pairs() {
             let Some(key_node) = pair.key_node() else { continue };
             let key = pair.key(cx.file);

@@ -3,14 +3,16 @@
 //! `x`, so a later stage, a typo of a stage name, or a stage index out of range fails the build.
 //! A value that may be an image (`nginx`, `alpine:3`, `quay.io/x/y`) is never reported.
 
+use crate::syntax::NodeKind as _;
 use super::{did_you_mean, Diagnostic, RuleContext, Severity};
 use crate::syntax::ast;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    // Stage names lower-cased once: a big file has hundreds of stages to compare with.
+    let lowered: Vec<Option<String>> = cx.model.stages.iter().map(|s| s.name.as_deref().map(str::to_lowercase)).collect();
     for (index, stage) in cx.model.stages.iter().enumerate() {
-        let earlier: Vec<&str> = cx.model.stages[..index].iter().filter_map(|s| s.name.as_deref()).collect();
         for instruction in &stage.instructions {
-            if instruction.node.kind() != "copy_instruction" {
+            if instruction.node.kind_name() != "copy_instruction" {
                 continue;
             }
             let Some(value_node) = instruction.flag(cx.file, "from").and_then(|flag| flag.value_node()) else { continue };
@@ -33,16 +35,11 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let lower = value.to_lowercase();
-            if earlier.iter().any(|name| name.to_lowercase() == lower)
-                || stage.name.as_deref().is_some_and(|own| own.to_lowercase() == lower)
-            {
+            if lowered[..=index].iter().any(|name| name.as_deref() == Some(lower.as_str())) {
                 continue;
             }
-            if let Some(later) = cx.model.stages[index + 1..]
-                .iter()
-                .find(|s| s.name.as_deref().is_some_and(|name| name.to_lowercase() == lower))
-            {
-                let line = later.from.node.start_position().row + 1;
+            if let Some(later) = lowered[index + 1..].iter().position(|name| name.as_deref() == Some(lower.as_str())) {
+                let line = cx.model.stages[index + 1 + later].from.node.start_position().row + 1;
                 out.push(Diagnostic::new(
                     "unknown-stage",
                     Severity::Warning,
@@ -56,7 +53,8 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
             if value.contains(['/', ':', '@', '.']) {
                 continue;
             }
-            if let Some(suggestion) = did_you_mean(&value, earlier.iter().copied()) {
+            let earlier = cx.model.stages[..index].iter().filter_map(|s| s.name.as_deref());
+            if let Some(suggestion) = did_you_mean(&value, earlier) {
                 out.push(
                     Diagnostic::new(
                         "unknown-stage",

@@ -1,6 +1,7 @@
 //! Helpers shared by the BuildKit/rcjsuen validity rules (flags, casing, stages, arity): the
 //! instructions BuildKit parses one by one (ONBUILD triggers included) and small text utilities.
 
+use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use crate::syntax::{ast::Instruction, SourceFile, TextRange};
@@ -12,7 +13,7 @@ pub(super) fn with_triggers<'t>(instructions: &[Instruction<'t>]) -> Vec<Instruc
     for instruction in instructions {
         let mut current = *instruction;
         all.push(current);
-        while current.node.kind() == "onbuild_instruction" {
+        while current.node.kind_name() == "onbuild_instruction" {
             match current.node.named_child(0).and_then(Instruction::cast) {
                 Some(inner) => {
                     all.push(inner);
@@ -34,7 +35,7 @@ pub(super) fn keyword_text<'t>(file: &'t SourceFile, instruction: &Instruction<'
 /// The first anonymous child of `node` whose kind is `kind` (keywords such as `AS`).
 pub(super) fn anonymous_child<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
     let mut cursor = node.walk();
-    let found = node.children(&mut cursor).find(|child| !child.is_named() && child.kind() == kind);
+    let found = node.children(&mut cursor).find(|child| !child.is_named() && child.kind_name() == kind);
     found
 }
 

@@ -2,22 +2,24 @@
 //! WorkdirRelativePath, hadolint DL3000). It resolves against the base image's working directory,
 //! so the result changes when the base image does.
 
+use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
 use crate::syntax::ast;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     // Whether each stage ends with an absolute WORKDIR set, for stages built FROM an earlier one.
     let mut absolute_at_end: Vec<bool> = Vec::new();
+    let lowered: Vec<Option<String>> = cx.model.stages.iter().map(|s| s.name.as_deref().map(str::to_lowercase)).collect();
     for (index, stage) in cx.model.stages.iter().enumerate() {
         let base = stage.base.to_lowercase();
-        let mut absolute = cx.model.stages[..index]
+        let mut absolute = lowered[..index]
             .iter()
             .zip(&absolute_at_end)
             .rev()
-            .find(|(earlier, _)| earlier.name.as_deref().is_some_and(|name| name.to_lowercase() == base))
+            .find(|(name, _)| name.as_deref() == Some(base.as_str()))
             .is_some_and(|(_, set)| *set);
         for instruction in &stage.instructions {
-            if instruction.node.kind() != "workdir_instruction" {
+            if instruction.node.kind_name() != "workdir_instruction" {
                 continue;
             }
             let Some(path_node) = instruction.paths().next() else { continue };

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::lines::{lines, trim_quotes_range, trim_space_range, Line};
 use crate::{
     analysis::{facts::ImageSource, Diagnostic, Severity, TextEdit},
-    context::reference::registry_path,
+    context::reference::{registry_path, ReferenceError},
 };
 
 /// What the shim check knows about the rest of the context.
@@ -116,18 +116,9 @@ fn inline_comment(
     )
 }
 
-/// Whether sealos can save `image`. go-containerregistry's weak validation, which the save step
-/// uses, reads an empty tag (`repo:`) as no tag (so `:latest`); the shared reference parser
-/// rejects it, so that case is decided here on the name without the colon.
-fn saved_path(image: &str) -> Result<(), crate::context::reference::ReferenceError> {
-    match registry_path(image) {
-        Ok(_) => Ok(()),
-        Err(error) if image.starts_with("containers-storage:") || image.starts_with("docker-daemon:") => Err(error),
-        Err(error) => match image.strip_suffix(':') {
-            Some(untagged) if !untagged.is_empty() && !untagged.ends_with(':') && registry_path(untagged).is_ok() => Ok(()),
-            _ => Err(error),
-        },
-    }
+/// Whether sealos can save `image` (go-containerregistry's weak validation, then containers/image).
+fn saved_path(image: &str) -> Result<(), ReferenceError> {
+    registry_path(image).map(drop)
 }
 
 /// The first place another shim list (earlier in sealos's walk order) names the same image.
@@ -141,34 +132,10 @@ fn listed_before<'a>(context: ShimContext<'a>, image: &str) -> Option<&'a ImageS
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
-
     use expect_test::expect;
 
     use super::*;
-
-    fn render(text: &str, found: &[Diagnostic]) -> String {
-        let index = crate::syntax::LineIndex::new(text);
-        let mut out = String::new();
-        for d in found {
-            let (start, end) = (
-                index.line_col(text, d.range.start, crate::syntax::PositionEncoding::Utf16),
-                index.line_col(text, d.range.end, crate::syntax::PositionEncoding::Utf16),
-            );
-            let _ = writeln!(
-                out,
-                "{}:{}-{}:{} {}[{}] {}",
-                start.line + 1,
-                start.col + 1,
-                end.line + 1,
-                end.col + 1,
-                d.severity.as_str(),
-                d.code,
-                d.message
-            );
-        }
-        out
-    }
+    use crate::analysis::lists::testing::{apply_fix, render};
 
     fn check(text: &str) -> String {
         render(text, &shim_diagnostics(text, None))
@@ -177,14 +144,7 @@ mod tests {
     fn fix(text: &str, code: &str, which: usize) -> String {
         let found = shim_diagnostics(text, None);
         let Some(diagnostic) = found.iter().find(|d| d.code == code) else { return format!("no {code}") };
-        let fix = &diagnostic.fixes[which];
-        let mut edits = fix.edits.clone();
-        edits.sort_by_key(|e| std::cmp::Reverse((e.range.start, e.range.end)));
-        let mut out = text.to_string();
-        for edit in edits {
-            out.replace_range(edit.range, &edit.new_text);
-        }
-        format!("{}\n{out}", fix.title)
+        apply_fix(text, &diagnostic.fixes[which])
     }
 
     #[test]
@@ -202,6 +162,14 @@ mod tests {
         expect![[""]].assert_eq(&check(
             "# images\n\n   \n  # indented comment\nnginx\nrancher/harvester-csi-driver:\ndocker.io/library/nginx:1.25\n'quay.io/a/b:v1'\ncontainers-storage:quay.io/a/app:1\ndocker-daemon:nginx:1\nregistry.k8s.io/pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097\r\nlast:1",
         ));
+    }
+
+    #[test]
+    fn control_characters_are_named_and_shown_escaped() {
+        expect![[r#"
+            1:1-1:9 error[invalid-image-reference] `nginx\u{7}:1` is not a valid image reference: it contains a control character (shown escaped), which no image name can hold; `sealos build` fails when it saves this image ("ref invalid source name")
+        "#]]
+        .assert_eq(&check("nginx\u{7}:1\n"));
     }
 
     #[test]

@@ -7,12 +7,14 @@
 use super::lines::{lines, trim_space_range, Line};
 use crate::{
     analysis::{diagnostics::did_you_mean, facts::ContextFacts, Diagnostic, Severity, TextEdit},
-    context::reference::archive_destination_path,
+    context::{
+        images::archive_path,
+        reference::{archive_destination_path, control_character},
+    },
     syntax::TextRange,
 };
 
 const TRANSPORTS: [&str; 2] = ["docker-archive", "oci-archive"];
-const SKOPEO_DIR: &str = "images/skopeo";
 const CODE: &str = "invalid-tar-line";
 
 /// Diagnostics for `images/skopeo/tar.txt` (`invalid-tar-line`). With `facts`, archive paths are
@@ -41,6 +43,18 @@ fn check_line(text: &str, line: &Line<'_>, facts: Option<&ContextFacts>, out: &m
             )
             .with_fix("Delete the line", delete_line()),
         );
+        return;
+    }
+    if let Some(control) = control_character(line.text) {
+        out.push(Diagnostic::new(
+            CODE,
+            Severity::Error,
+            line.absolute(0..line.text.len()),
+            format!(
+                "the line contains the control character {}: kubefile-ls refuses it (sealos would fail on the archive or the destination)",
+                control.escape_default()
+            ),
+        ));
         return;
     }
     if line.text[trimmed.clone()].starts_with('#') {
@@ -110,7 +124,7 @@ fn check_path(path: &str, range: TextRange, facts: Option<&ContextFacts>, out: &
         out.push(Diagnostic::new(CODE, Severity::Error, range, "the archive path is empty: write `docker-archive:<file>@<repository>`"));
         return;
     }
-    let Some(joined) = go_path_join(SKOPEO_DIR, path) else {
+    let Some(joined) = archive_path(path) else {
         out.push(Diagnostic::new(
             CODE,
             Severity::Error,
@@ -181,52 +195,12 @@ fn check_destination(destination: &str, range: TextRange, out: &mut Vec<Diagnost
     }
 }
 
-/// Go's `path.Join(dir, p)` for a relative `dir`: `p` is appended even when absolute and the
-/// result is cleaned lexically. `None` when it climbs above the context root.
-fn go_path_join(dir: &str, path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in dir.split('/').chain(path.split('/')) {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
-
     use expect_test::expect;
 
     use super::*;
-
-    fn render(text: &str, found: &[Diagnostic]) -> String {
-        let index = crate::syntax::LineIndex::new(text);
-        let mut out = String::new();
-        for d in found {
-            let (start, end) = (
-                index.line_col(text, d.range.start, crate::syntax::PositionEncoding::Utf16),
-                index.line_col(text, d.range.end, crate::syntax::PositionEncoding::Utf16),
-            );
-            let _ = writeln!(
-                out,
-                "{}:{}-{}:{} {}[{}] {}",
-                start.line + 1,
-                start.col + 1,
-                end.line + 1,
-                end.col + 1,
-                d.severity.as_str(),
-                d.code,
-                d.message
-            );
-        }
-        out
-    }
+    use crate::analysis::lists::testing::{apply_fix, render};
 
     fn facts(files: &[&str]) -> ContextFacts {
         let mut facts = ContextFacts::default();
@@ -251,11 +225,7 @@ mod tests {
     fn fix(text: &str) -> String {
         let found = tar_list_diagnostics(text, None);
         let Some(fix) = found.first().and_then(|d| d.fixes.first()) else { return "no fix".into() };
-        let mut out = text.to_string();
-        for edit in fix.edits.iter().rev() {
-            out.replace_range(edit.range.clone(), &edit.new_text);
-        }
-        format!("{}\n{out}", fix.title)
+        apply_fix(text, fix)
     }
 
     #[test]
@@ -298,6 +268,14 @@ mod tests {
             "docker-archive:miss.tar@a/b\ndocker-archive:/tmp/x.tar@a/b\ndocker-archive:../../../x.tar@a/b\ndocker-archive:a.tar@docker.io/library/nginx:1\ndocker-archive:a.tar@App:v1!\ndocker-archive:/a.tar@a/b\n",
             Some(&["images/skopeo/a.tar"]),
         ));
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        expect![[r#"
+            1:1-1:26 error[invalid-tar-line] the line contains the control character \u{1b}: kubefile-ls refuses it (sealos would fail on the archive or the destination)
+        "#]]
+        .assert_eq(&check("docker-archive:a\u{1b}.tar@a/b\n", None));
     }
 
     #[test]

@@ -5,11 +5,15 @@
 //! followed) or any name ending in `tgz` (no dot needed). Values are overlaid from
 //! `charts/<name>.values.yaml`, where `<name>` is the `name` in the chart's `Chart.yaml`, not the
 //! directory or archive name.
+//!
+//! Stricter than sealos: a chart (or its values file) holding a symlink that leads outside the
+//! build context is not rendered, since helm would read the file it points to.
 
 use std::{
     collections::BTreeSet,
     fs,
-    path::{Path, PathBuf},
+    io::Read as _,
+    path::{Component, Path, PathBuf},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Mutex,
@@ -21,7 +25,7 @@ use serde::Deserialize;
 
 use super::{
     helm::{split_rendered, Helm, HelmFailure},
-    manifests, relative, ChartInfo, ExtractError, ImageSource, Scan,
+    manifests, outside_context, relative, ChartInfo, ExtractError, ImageSource, Scan,
 };
 
 const CHARTS_DIR: &str = "charts";
@@ -42,7 +46,7 @@ pub(super) fn scan(root: &Path, helm: Option<&Helm>) -> ChartScan {
     let mut charts: Vec<ChartInfo> = entries
         .iter()
         .map(|entry| {
-            let name = read_chart_name(entry, helm);
+            let name = read_chart_name(entry);
             let values_file = name.as_deref().map(values_file_for).filter(|values| root.join(values).exists());
             ChartInfo { path: relative(root, entry), name, values_file, rendered: false }
         })
@@ -94,11 +98,64 @@ struct ChartYaml {
     name: Option<String>,
 }
 
-/// The `name` from `Chart.yaml`: read directly for directories, through `helm show chart` for
-/// archives (unknown without helm).
-fn read_chart_name(chart: &Path, helm: Option<&Helm>) -> Option<String> {
-    let text = if chart.is_dir() { fs::read(chart.join("Chart.yaml")).ok()? } else { helm?.show_chart(chart).ok()? };
+/// The `name` from `Chart.yaml`, for directories and packaged charts.
+fn read_chart_name(chart: &Path) -> Option<String> {
+    let text = if chart.is_dir() { fs::read(chart.join("Chart.yaml")).ok()? } else { archived_chart_yaml(chart)? };
     serde_yaml_ng::from_slice::<ChartYaml>(&text).ok()?.name
+}
+
+/// Largest `Chart.yaml` read from an archive (helm's own limit for chart files is far larger;
+/// real ones are a few KiB).
+const MAX_CHART_YAML: u64 = 1 << 20;
+
+/// `<top directory>/Chart.yaml` of a gzipped chart archive, as helm's loader finds it.
+fn archived_chart_yaml(archive: &Path) -> Option<Vec<u8>> {
+    let file = fs::File::open(archive).ok()?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().ok()? {
+        let entry = entry.ok()?;
+        let path = entry.path().ok()?.into_owned();
+        let parts: Vec<Component> = path.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+        if let [_, Component::Normal(name)] = parts.as_slice() {
+            if *name == "Chart.yaml" {
+                let mut text = Vec::new();
+                entry.take(MAX_CHART_YAML).read_to_end(&mut text).ok()?;
+                return Some(text);
+            }
+        }
+    }
+    None
+}
+
+/// The first symlink of the chart (itself, anything below it, or its values file) that leads
+/// outside the context.
+fn symlink_outside(root: &Path, chart: &ChartInfo) -> Option<ExtractError> {
+    let mut links = Vec::new();
+    let path = root.join(&chart.path);
+    collect_symlinks(&path, &mut links);
+    if let Some(values) = &chart.values_file {
+        links.push(root.join(values));
+    }
+    links.into_iter().find_map(|link| {
+        let target = outside_context(root, &link)?;
+        Some(ExtractError::ChartSymlinkOutsideContext { chart: chart.path.clone(), link: relative(root, &link), target })
+    })
+}
+
+/// `path` when it is a symlink, and every symlink below it (symlinked directories are listed,
+/// not entered).
+fn collect_symlinks(path: &Path, links: &mut Vec<PathBuf>) {
+    let Ok(metadata) = fs::symlink_metadata(path) else { return };
+    if metadata.file_type().is_symlink() {
+        links.push(path.to_path_buf());
+    } else if metadata.is_dir() {
+        let Ok(entries) = fs::read_dir(path) else { return };
+        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).collect();
+        entries.sort();
+        for entry in entries {
+            collect_symlinks(&entry, links);
+        }
+    }
 }
 
 /// `charts/*.values.yaml` files whose name is no chart's `Chart.yaml` name: sealos never reads
@@ -147,6 +204,9 @@ fn render_all(root: &Path, helm: &Helm, charts: &[ChartInfo]) -> Vec<Result<Scan
 }
 
 fn render(root: &Path, helm: &Helm, chart: &ChartInfo) -> Result<Scan, ExtractError> {
+    if let Some(refused) = symlink_outside(root, chart) {
+        return Err(refused);
+    }
     let values = chart.values_file.as_ref().map(|values| root.join(values));
     let output = helm.template(&root.join(&chart.path), values.as_deref()).map_err(|failure| match failure {
         HelmFailure::Spawn(source) => ExtractError::HelmFailed { helm: helm.binary().to_path_buf(), source },
@@ -240,11 +300,66 @@ mod tests {
     #[test]
     fn orphan_values_are_not_reported_while_a_chart_name_is_unknown() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "charts/app-1.0.tgz", "");
+        write(dir.path(), "charts/app-1.0.tgz", "not an archive");
         write(dir.path(), "charts/other.values.yaml", "a: 1\n");
         let found = scan(dir.path(), None);
         assert_eq!(found.charts[0].name, None);
         assert!(found.orphan_values_files.is_empty());
+    }
+
+    fn chart_archive(path: &Path, top: &str, chart_yaml: &str) {
+        let file = fs::File::create(path).unwrap();
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()));
+        for (name, content) in [(format!("{top}/values.yaml"), "a: 1\n"), (format!("{top}/Chart.yaml"), chart_yaml)] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, name, content.as_bytes()).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+
+    #[test]
+    fn packaged_chart_name_is_read_from_the_archive_without_helm() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("charts")).unwrap();
+        chart_archive(&dir.path().join("charts/op-1.0.tgz"), "operator", "apiVersion: v2\nname: tigera-operator\nversion: 1.0.0\n");
+        write(dir.path(), "charts/op.values.yaml", "a: 1\n");
+        let found = scan(dir.path(), None);
+        assert_eq!(found.charts[0].name.as_deref(), Some("tigera-operator"));
+        assert_eq!(found.orphan_values_files, [PathBuf::from("charts/op.values.yaml")]);
+    }
+
+    #[test]
+    fn symlink_inside_a_chart_leading_outside_the_context_is_found() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "secret.yaml", "image: x:1\n");
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "charts/app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n");
+        write(dir.path(), "shared/ok.yaml", "a: 1\n");
+        fs::create_dir_all(dir.path().join("charts/app/templates")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("shared/ok.yaml"), dir.path().join("charts/app/templates/a.yaml")).unwrap();
+        let info = |root: &Path| scan(root, None).charts.remove(0);
+        assert!(symlink_outside(dir.path(), &info(dir.path())).is_none());
+        std::os::unix::fs::symlink(outside.path().join("secret.yaml"), dir.path().join("charts/app/templates/b.yaml")).unwrap();
+        let error = symlink_outside(dir.path(), &info(dir.path())).expect("escaping symlink");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("chart charts/app: charts/app/templates/b.yaml is a symlink to /") && message.ends_with("secret.yaml, outside the build context; kubefile-ls does not render charts that read files from outside the context"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn values_file_symlink_leading_outside_the_context_is_found() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "values.yaml", "a: 1\n");
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "charts/app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n");
+        std::os::unix::fs::symlink(outside.path().join("values.yaml"), dir.path().join("charts/app.values.yaml")).unwrap();
+        let chart = scan(dir.path(), None).charts.remove(0);
+        assert!(matches!(symlink_outside(dir.path(), &chart), Some(ExtractError::ChartSymlinkOutsideContext { .. })));
     }
 
     #[test]

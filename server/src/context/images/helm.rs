@@ -69,13 +69,6 @@ impl Helm {
         run(command)
     }
 
-    /// `helm show chart <chart>`: the chart's `Chart.yaml`, also for packaged charts.
-    pub(super) fn show_chart(&self, chart: &Path) -> Result<Vec<u8>, HelmFailure> {
-        let mut command = self.command();
-        command.arg("show").arg("chart").arg(chart);
-        run(command)
-    }
-
     /// No inherited environment: `HELM_NAMESPACE`, `KUBECONFIG`, repositories and plugins of the
     /// user must not change what sealos would render.
     fn command(&self) -> Command {

@@ -2,7 +2,7 @@
 //! `image:` (sealos `ParseYamlImages` and `parseImageRefFromLine`). Rendered charts go through
 //! the same scan ([`record`]).
 
-use std::{fs, path::Path};
+use std::{borrow::Cow, fs, ops::Range, path::Path};
 
 use super::{
     lines::{go_lines, trim_quotes, trim_space},
@@ -13,17 +13,22 @@ use crate::context::reference::{Reference, ReferenceError};
 const MANIFESTS_DIR: &str = "manifests";
 const IMAGE_KEY: &[u8] = b"image:";
 
-/// An `image:` line and what containers/image made of the text after it.
-struct LineHit {
-    line: u32,
+/// An `image:` line of a manifest and what containers/image made of the text after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageLine {
+    /// 1-based.
+    pub line: u32,
+    /// Where `text` is in the content (the whole piece of line when it is not valid UTF-8).
+    pub range: Range<usize>,
     /// The text sealos parses: after the first `image:`, trimmed, one pair of quotes removed.
-    text: String,
-    parsed: Result<Reference, ReferenceError>,
+    pub text: String,
+    pub parsed: Result<Reference, ReferenceError>,
 }
 
-/// sealos `parseImageRefFromLine` on every line of `content`. Lines that start with `#` once
-/// trimmed, have no `image:`, or nothing after it are not reported.
-fn scan_image_lines(content: &[u8]) -> Vec<LineHit> {
+/// sealos `parseImageRefFromLine` on every line of `content` (a manifest or a rendered chart
+/// template). Lines that start with `#` once trimmed, have no `image:`, or nothing after it are
+/// not reported. Pure: the editor runs it on unsaved text.
+pub fn image_lines(content: &[u8]) -> Vec<ImageLine> {
     let mut hits = Vec::new();
     // Almost no line has the key, so look for the key and read only the lines that have it.
     // `cursor` is always a line start, and `line_number` the number of that line.
@@ -35,7 +40,13 @@ fn scan_image_lines(content: &[u8]) -> Vec<LineHit> {
         let end = content[key..].iter().position(|&b| b == b'\n').map_or(content.len(), |i| key + i + 1);
         // A long line is several sealos lines; the key may even be cut in two.
         for piece in go_lines(&content[start..end]) {
-            hits.extend(parse_line(piece.bytes).map(|(text, parsed)| LineHit { line: number, text, parsed }));
+            let piece_start = piece.bytes.as_ptr() as usize - content.as_ptr() as usize;
+            hits.extend(parse_line(piece.bytes).map(|(inner, text, parsed)| ImageLine {
+                line: number,
+                range: inner.map_or(piece_start..piece_start + piece.bytes.len(), |r| piece_start + r.start..piece_start + r.end),
+                text,
+                parsed,
+            }));
         }
         cursor = end;
         line_number = number.saturating_add(1);
@@ -43,7 +54,11 @@ fn scan_image_lines(content: &[u8]) -> Vec<LineHit> {
     hits
 }
 
-fn parse_line(bytes: &[u8]) -> Option<(String, Result<Reference, ReferenceError>)> {
+/// The candidate of one line: its byte range in the line (when the line is valid UTF-8), the
+/// text, and the parse.
+type Candidate = (Option<Range<usize>>, String, Result<Reference, ReferenceError>);
+
+fn parse_line(bytes: &[u8]) -> Option<Candidate> {
     let text = String::from_utf8_lossy(bytes);
     let trimmed = trim_space(&text);
     if trimmed.starts_with('#') {
@@ -54,7 +69,14 @@ fn parse_line(bytes: &[u8]) -> Option<(String, Result<Reference, ReferenceError>
     if candidate.is_empty() {
         return None;
     }
-    Some((candidate.to_owned(), Reference::parse_normalized(candidate)))
+    let range = match &text {
+        Cow::Borrowed(line) => {
+            let offset = candidate.as_ptr() as usize - line.as_ptr() as usize;
+            Some(offset..offset + candidate.len())
+        }
+        Cow::Owned(_) => None,
+    };
+    Some((range, candidate.to_owned(), Reference::parse_normalized(candidate)))
 }
 
 /// The next `image:` at or after `from`, and how many newlines come before it: each `:` is
@@ -127,7 +149,7 @@ fn walk(root: &Path, dir: &Path, scan: &mut Scan) {
 }
 
 /// sealos's yaml and tmpl matchers: the lower-cased extension is `.yaml`, `.yml` or `.tmpl`.
-fn is_manifest(path: &Path) -> bool {
+pub fn is_manifest(path: &Path) -> bool {
     path.extension()
         .map(|ext| ext.to_string_lossy().to_lowercase())
         .is_some_and(|ext| matches!(ext.as_str(), "yaml" | "yml" | "tmpl"))
@@ -142,7 +164,7 @@ fn scan_file(root: &Path, path: &Path, scan: &mut Scan) {
 
 /// Line-scans one manifest or rendered chart template into `scan`.
 pub(super) fn record(scan: &mut Scan, content: &[u8], source: ImageSource, file: &Path, chart: Option<&str>) {
-    for hit in scan_image_lines(content) {
+    for hit in image_lines(content) {
         let (file, line, chart) = (file.to_path_buf(), hit.line, chart.map(str::to_owned));
         match hit.parsed {
             Ok(reference) => scan.found.push(Found { image: reference.to_string(), source, file, line, chart }),
@@ -157,11 +179,11 @@ mod tests {
     use crate::context::reference::Problem;
 
     fn images(yaml: &str) -> Vec<String> {
-        scan_image_lines(yaml.as_bytes()).into_iter().filter_map(|h| h.parsed.ok()).map(|r| r.to_string()).collect()
+        image_lines(yaml.as_bytes()).into_iter().filter_map(|h| h.parsed.ok()).map(|r| r.to_string()).collect()
     }
 
     fn skipped(yaml: &str) -> Vec<(u32, String, ReferenceError)> {
-        scan_image_lines(yaml.as_bytes())
+        image_lines(yaml.as_bytes())
             .into_iter()
             .filter_map(|h| h.parsed.err().map(|e| (h.line, h.text, e)))
             .collect()
@@ -293,8 +315,18 @@ mod tests {
     }
 
     #[test]
+    fn ranges_point_at_the_text_sealos_parses() {
+        let content = "a: 1\n  - image: \"nginx:1 # x\"\r\nimage: é\n";
+        let found = image_lines(content.as_bytes());
+        assert_eq!(&content[found[0].range.clone()], "nginx:1 # x");
+        let bytes = b"x: 1\nimage: a\xff\n";
+        let found = image_lines(bytes);
+        assert_eq!(found[0].range, 5..14, "the whole line when it is not UTF-8");
+    }
+
+    #[test]
     fn line_numbers_are_one_based() {
-        let found: Vec<u32> = scan_image_lines(b"a: 1\n\nimage: x:1\nimage: Y\n").into_iter().map(|h| h.line).collect();
+        let found: Vec<u32> = image_lines(b"a: 1\n\nimage: x:1\nimage: Y\n").into_iter().map(|h| h.line).collect();
         assert_eq!(found, [3, 4]);
     }
 
@@ -303,7 +335,7 @@ mod tests {
         for prefix in 0..20 {
             let content = format!("{}\n{}image: a:1\nx: y\nimage: b:2", "ab\n".repeat(prefix), " ".repeat(prefix % 9));
             let found: Vec<(u32, String)> =
-                scan_image_lines(content.as_bytes()).into_iter().map(|h| (h.line, h.text)).collect();
+                image_lines(content.as_bytes()).into_iter().map(|h| (h.line, h.text)).collect();
             let first = u32::try_from(prefix).unwrap() + 2;
             assert_eq!(found, [(first, "a:1".to_owned()), (first + 2, "b:2".to_owned())], "prefix {prefix}");
         }
@@ -320,7 +352,7 @@ mod tests {
     fn invalid_utf8_does_not_panic() {
         let content = b"image: nginx:1\xff\nimage: \xc3\n\xff image: redis:7\n";
         let got: Vec<String> =
-            scan_image_lines(content).into_iter().filter_map(|h| h.parsed.ok()).map(|r| r.to_string()).collect();
+            image_lines(content).into_iter().filter_map(|h| h.parsed.ok()).map(|r| r.to_string()).collect();
         assert_eq!(got, ["docker.io/library/redis:7"]);
     }
 

@@ -21,11 +21,15 @@ use std::{
 use serde::Serialize;
 
 use super::{
-    reference::{archive_destination_path, registry_path, ReferenceError},
+    reference::{archive_destination_path, registry_path, Escaped, ReferenceError},
     BuildContext,
 };
+pub use manifests::{image_lines, is_manifest, ImageLine};
+pub use tar_list::archive_path;
+
 use helm::Helm;
 use sealignore::SealIgnore;
+use tar_list::TarList;
 
 /// How to extract.
 #[derive(Debug, Clone)]
@@ -84,9 +88,42 @@ pub struct Skipped {
     pub chart: Option<String>,
 }
 
+/// How an `images/skopeo/tar.txt` archive is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArchiveTransport {
+    /// `docker save` format: `manifest.json`, a config and one tar per layer.
+    DockerArchive,
+    /// An OCI image layout in a tar file.
+    OciArchive,
+}
+
+impl ArchiveTransport {
+    /// The prefix written in `tar.txt`: `docker-archive` or `oci-archive`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DockerArchive => "docker-archive",
+            Self::OciArchive => "oci-archive",
+        }
+    }
+}
+
+/// One `images/skopeo/tar.txt` line: an image archive sealos loads into `registry/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Archive {
+    pub transport: ArchiveTransport,
+    /// The archive file, relative to the context root (`images/skopeo/<path>`, cleaned).
+    pub path: PathBuf,
+    /// The repository (and tag) written after `@`, e.g. `calico/cni:v3.20.0`.
+    pub destination: String,
+    /// 1-based line in `tar.txt`.
+    pub line: u32,
+}
+
 /// An image left out by `.sealignore`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IgnoredImage {
+    #[serde(flatten)]
     pub image: ImageRef,
     /// The `.sealignore` line that names it.
     pub sealignore_line: u32,
@@ -126,6 +163,9 @@ pub struct ImageIndex {
     pub charts: Vec<ChartInfo>,
     /// `charts/*.values.yaml` files that match no chart's `Chart.yaml` name.
     pub orphan_values_files: Vec<PathBuf>,
+    /// The archives of `images/skopeo/tar.txt` (their destinations are in `images` too), in
+    /// file order. Lines refused in `errors` are left out, except a missing archive.
+    pub archives: Vec<Archive>,
     /// Problems that make `sealos build` fail (or that kept this tool from finding images).
     pub errors: Vec<ExtractError>,
 }
@@ -148,14 +188,26 @@ impl ImageIndex {
 pub enum ExtractError {
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
-    #[error("{}:{line}: `{image}` cannot be saved into registry/: {reason}", file.display())]
+    #[error("{}:{line}: `{}` cannot be saved into registry/: {reason}", file.display(), Escaped(image))]
     InvalidImage { image: String, file: PathBuf, line: u32, reason: ReferenceError },
-    #[error("{}:{line}: invalid image format: `{text}` has no `@<repository>` destination", file.display())]
+    #[error("{}:{line}: invalid image format: `{}` has no `@<repository>` destination", file.display(), Escaped(text))]
     TarLineWithoutDestination { file: PathBuf, line: u32, text: String },
-    #[error("{}:{line}: invalid image format: `{text}` must start with docker-archive: or oci-archive:", file.display())]
+    #[error("{}:{line}: invalid image format: `{}` must start with docker-archive: or oci-archive:", file.display(), Escaped(text))]
     TarLineTransport { file: PathBuf, line: u32, text: String },
+    #[error("{}:{line}: `{}` contains a control character (shown escaped); kubefile-ls refuses the line", file.display(), Escaped(text))]
+    TarLineControlCharacter { file: PathBuf, line: u32, text: String },
     #[error("{}:{line}: the archive {} does not exist", file.display(), archive.display())]
     MissingArchive { file: PathBuf, line: u32, archive: PathBuf },
+    #[error(
+        "{}:{line}: the archive {} is outside the build context{}; only files inside the context can be saved into registry/",
+        file.display(), archive.display(), target.as_ref().map_or_else(String::new, |t| format!(" (it leads to {})", t.display()))
+    )]
+    ArchiveOutsideContext { file: PathBuf, line: u32, archive: PathBuf, target: Option<PathBuf> },
+    #[error(
+        "chart {}: {} is a symlink to {}, outside the build context; kubefile-ls does not render charts that read files from outside the context",
+        chart.display(), link.display(), target.display()
+    )]
+    ChartSymlinkOutsideContext { chart: PathBuf, link: PathBuf, target: PathBuf },
     #[error(
         "charts/ holds {charts} chart(s) to render, but {}; install Helm 3 with scripts/install-helm.sh and put it on PATH or configure its path",
         .explicit.as_ref().map_or_else(|| "no `helm` was found on PATH".to_owned(), |p| format!("there is no helm binary at {}", p.display()))
@@ -183,7 +235,7 @@ pub fn extract(context: &BuildContext, options: &ExtractOptions) -> ImageIndex {
     let mut scan = chart_scan.scan;
     scan.merge(manifests::scan(root));
     scan.merge(shim::scan(root));
-    let tar = tar_list::scan(root);
+    let TarList { scan: tar, archives } = tar_list::scan(root);
     errors.append(&mut scan.errors);
 
     let sealignore = SealIgnore::load(root).unwrap_or_else(|error| {
@@ -224,6 +276,7 @@ pub fn extract(context: &BuildContext, options: &ExtractOptions) -> ImageIndex {
         collisions,
         charts: chart_scan.charts,
         orphan_values_files: chart_scan.orphan_values_files,
+        archives,
         errors,
     }
 }
@@ -244,21 +297,24 @@ fn start_helm(root: &Path, options: &ExtractOptions, errors: &mut Vec<ExtractErr
 /// Groups images by registry path; a group is a collision when its images are pulled from
 /// more than one source (`nginx` and `docker.io/library/nginx:latest` are the same source).
 fn collisions(images: &[ImageRef], sources: &[Option<String>]) -> Vec<Collision> {
-    let mut by_path: BTreeMap<&str, (Vec<&str>, Vec<ImageRef>)> = BTreeMap::new();
-    for (image, source) in images.iter().zip(sources) {
+    // Indices, not clones: a large context names hundreds of thousands of images, almost
+    // none of them colliding.
+    let mut by_path: BTreeMap<&str, (Vec<&str>, Vec<usize>)> = BTreeMap::new();
+    for (index, (image, source)) in images.iter().zip(sources).enumerate() {
         let (Some(path), Some(source)) = (&image.registry_path, source) else { continue };
         let (group_sources, group_images) = by_path.entry(path).or_default();
         if !group_sources.contains(&source.as_str()) {
             group_sources.push(source);
         }
-        group_images.push(image.clone());
+        group_images.push(index);
     }
     by_path
         .into_iter()
         .filter(|(_, (sources, _))| sources.len() > 1)
-        .map(|(path, (_, mut images))| {
-            images.sort_by(sealos_order);
-            Collision { registry_path: path.to_owned(), images }
+        .map(|(path, (_, indices))| {
+            let mut group: Vec<ImageRef> = indices.into_iter().map(|index| images[index].clone()).collect();
+            group.sort_by(sealos_order);
+            Collision { registry_path: path.to_owned(), images: group }
         })
         .collect()
 }
@@ -329,6 +385,14 @@ impl Scan {
     fn failed(error: ExtractError) -> Self {
         Self { errors: vec![error], ..Self::default() }
     }
+}
+
+/// Where `path` leads when it resolves (through symlinks or `..`) to a place outside `root`;
+/// `None` when it stays inside or does not exist.
+fn outside_context(root: &Path, path: &Path) -> Option<PathBuf> {
+    let target = std::fs::canonicalize(path).ok()?;
+    let root = std::fs::canonicalize(root).ok()?;
+    (!target.starts_with(&root)).then_some(target)
 }
 
 fn relative(root: &Path, path: &Path) -> PathBuf {

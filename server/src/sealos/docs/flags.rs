@@ -34,7 +34,7 @@ const fn repeatable(
     en: &'static str,
     zh: &'static str,
 ) -> FlagDoc {
-    FlagDoc { instruction, name, syntax, doc: Text::new(en, zh), values, repeatable: true }
+    FlagDoc { repeatable: true, ..flag(instruction, name, syntax, values, en, zh) }
 }
 
 const PLATFORMS: &[&str] = &["linux/amd64", "linux/arm64", "$BUILDPLATFORM", "$TARGETPLATFORM"];

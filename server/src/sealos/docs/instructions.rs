@@ -14,6 +14,12 @@ pub struct InstructionDoc {
     pub deprecated: bool,
 }
 
+/// What sealos does with the instructions that only set image-config fields it never reads.
+const CONFIG_ONLY_AT_RUN: Text = Text::new(
+    "No effect: `sealos run` reads only Env, Cmd, Entrypoint and Labels from the image config.",
+    "无效：`sealos run` 只读取镜像配置中的 Env、Cmd、Entrypoint 和 Labels。",
+);
+
 pub const INSTRUCTIONS: &[InstructionDoc] = &[
     InstructionDoc {
         keyword: "FROM",
@@ -145,10 +151,7 @@ pub const INSTRUCTIONS: &[InstructionDoc] = &[
     InstructionDoc {
         keyword: "VOLUME",
         summary: Text::new("Declares mount points of the container: `VOLUME [\"/data\"]`.", "声明容器的挂载点：`VOLUME [\"/data\"]`。"),
-        sealos: Text::new(
-            "No effect: `sealos run` reads only Env, Cmd, Entrypoint and Labels from the image config.",
-            "无效：`sealos run` 只读取镜像配置中的 Env、Cmd、Entrypoint 和 Labels。",
-        ),
+        sealos: CONFIG_ONLY_AT_RUN,
         meaningful: false,
         deprecated: false,
     },
@@ -204,10 +207,7 @@ pub const INSTRUCTIONS: &[InstructionDoc] = &[
     InstructionDoc {
         keyword: "STOPSIGNAL",
         summary: Text::new("Sets the signal that stops the container: `STOPSIGNAL SIGTERM`.", "设置停止容器所用的信号：`STOPSIGNAL SIGTERM`。"),
-        sealos: Text::new(
-            "No effect: `sealos run` reads only Env, Cmd, Entrypoint and Labels from the image config.",
-            "无效：`sealos run` 只读取镜像配置中的 Env、Cmd、Entrypoint 和 Labels。",
-        ),
+        sealos: CONFIG_ONLY_AT_RUN,
         meaningful: false,
         deprecated: false,
     },
@@ -217,10 +217,7 @@ pub const INSTRUCTIONS: &[InstructionDoc] = &[
             "Tells the container runtime how to test that the container still works: `HEALTHCHECK [--interval=...] CMD <command>` or `HEALTHCHECK NONE`.",
             "告诉容器运行时如何检查容器是否正常：`HEALTHCHECK [--interval=...] CMD <command>` 或 `HEALTHCHECK NONE`。",
         ),
-        sealos: Text::new(
-            "No effect: `sealos run` reads only Env, Cmd, Entrypoint and Labels from the image config.",
-            "无效：`sealos run` 只读取镜像配置中的 Env、Cmd、Entrypoint 和 Labels。",
-        ),
+        sealos: CONFIG_ONLY_AT_RUN,
         meaningful: false,
         deprecated: false,
     },

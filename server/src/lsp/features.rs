@@ -1,0 +1,528 @@
+//! Editor features: each request takes a snapshot of its document (before its first `.await`, so
+//! positions refer to the text the client meant), calls one analysis function and converts the
+//! result. Build files (Kubefiles, and Dockerfiles with or without sealos rules) get every
+//! feature; `images/shim` lists get completion and links; other documents get nothing.
+
+use std::{
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
+
+use tower_lsp_server::{
+    jsonrpc::{Error, ErrorCode, Result},
+    ls_types::{self as lsp, Uri},
+};
+
+use super::{
+    build, commands,
+    contexts::{self, BuildFileKind},
+    convert, diagnostics,
+    documents::Snapshot,
+    session::Session,
+};
+use crate::analysis::{
+    actions, code_lens, completion, folding, format, hover, inlay_hints, links, navigation, semantic_tokens,
+    signature_help, symbols, ContextFacts, FileKind,
+};
+
+/// What a document is to the editor features.
+enum Subject {
+    /// A build file, with or without the sealos rules.
+    BuildFile(FileKind),
+    /// An `images/shim` image list of the context at this directory.
+    ShimList(PathBuf),
+    Other,
+}
+
+/// A request's view of its document.
+struct Doc {
+    uri: Uri,
+    snapshot: Snapshot,
+    subject: Subject,
+}
+
+impl Doc {
+    /// Must be called before the handler's first `.await`.
+    fn take(session: &Session, uri: &Uri) -> Option<Doc> {
+        let snapshot = session.documents.snapshot(uri)?;
+        let subject = match snapshot.kind {
+            BuildFileKind::Kubefile => Subject::BuildFile(FileKind::Kubefile),
+            BuildFileKind::Dockerfile => {
+                let sealos = contexts::dockerfile_is_kubefile(
+                    snapshot.context_dir.as_deref(),
+                    snapshot.file.text().contains("sealos.io"),
+                );
+                Subject::BuildFile(if sealos { FileKind::Kubefile } else { FileKind::Dockerfile })
+            }
+            BuildFileKind::Other => {
+                match contexts::file_path(uri).and_then(|path| contexts::shim_list_context(&path)) {
+                    Some(dir) => Subject::ShimList(dir),
+                    None => Subject::Other,
+                }
+            }
+        };
+        Some(Doc { uri: uri.clone(), snapshot, subject })
+    }
+
+    /// The build-file kind, `None` for documents that are no build file.
+    fn build_file(&self) -> Option<FileKind> {
+        match self.subject {
+            Subject::BuildFile(kind) => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The facts of the document's context (with chart images when they have been rendered).
+    async fn facts(&self, session: &Session) -> Option<Arc<ContextFacts>> {
+        match &self.snapshot.context_dir {
+            Some(dir) => Some(session.contexts.best_facts(dir).await),
+            None => None,
+        }
+    }
+
+    fn offset(&self, position: lsp::Position, session: &Session) -> usize {
+        convert::offset(&self.snapshot.file, position, session.negotiated().encoding)
+    }
+}
+
+/// A build file's view, or `Ok(None)` for the request's "nothing here" answer.
+macro_rules! build_file {
+    ($session:expr, $uri:expr) => {
+        match Doc::take($session, $uri) {
+            Some(doc) => match doc.build_file() {
+                Some(kind) => (doc, kind),
+                None => return Ok(None),
+            },
+            None => return Ok(None),
+        }
+    };
+}
+
+// --- completion, hover, signature help ------------------------------------------------------
+
+pub async fn completion(
+    session: &Arc<Session>,
+    params: lsp::CompletionParams,
+) -> Result<Option<lsp::CompletionResponse>> {
+    let position = params.text_document_position;
+    let Some(doc) = Doc::take(session, &position.text_document.uri) else { return Ok(None) };
+    let offset = doc.offset(position.position, session);
+    let negotiated = session.negotiated();
+    let mut options = completion::CompletionOptions {
+        snippets: negotiated.snippets,
+        docs: negotiated.completion_docs(),
+        ..Default::default()
+    };
+    let file = &doc.snapshot.file;
+    let items = match &doc.subject {
+        Subject::BuildFile(kind) => {
+            options.kind = *kind;
+            let facts = doc.facts(session).await;
+            completion::completion(file, offset, facts.as_deref(), &session.config.current(), &options)
+        }
+        Subject::ShimList(dir) => {
+            let facts = session.contexts.best_facts(dir).await;
+            completion::shim_completion(file.text(), offset, &facts, &options)
+        }
+        Subject::Other => return Ok(None),
+    };
+    let items = items.into_iter().map(|item| convert::completion_item(file, item, negotiated)).collect();
+    Ok(Some(lsp::CompletionResponse::Array(items)))
+}
+
+pub async fn hover(session: &Arc<Session>, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+    let position = params.text_document_position_params;
+    let (doc, kind) = build_file!(session, &position.text_document.uri);
+    let offset = doc.offset(position.position, session);
+    let negotiated = session.negotiated();
+    let facts = doc.facts(session).await;
+    let options = hover::HoverOptions { docs: negotiated.hover_docs(), kind: Some(kind) };
+    let file = &doc.snapshot.file;
+    let found = hover::hover(file, offset, facts.as_deref(), &session.config.current(), &options);
+    Ok(found.map(|found| convert::hover(file, found, negotiated.hover_markup, negotiated.encoding)))
+}
+
+pub async fn signature_help(
+    session: &Arc<Session>,
+    params: lsp::SignatureHelpParams,
+) -> Result<Option<lsp::SignatureHelp>> {
+    let position = params.text_document_position_params;
+    let (doc, _) = build_file!(session, &position.text_document.uri);
+    let offset = doc.offset(position.position, session);
+    let negotiated = session.negotiated();
+    let help = signature_help::signature_help(&doc.snapshot.file, offset, &negotiated.signature_docs());
+    Ok(help.map(|help| convert::signature_help(help, negotiated.signature_markup)))
+}
+
+// --- navigation -------------------------------------------------------------------------------
+
+pub async fn definition(
+    session: &Arc<Session>,
+    params: lsp::GotoDefinitionParams,
+) -> Result<Option<lsp::GotoDefinitionResponse>> {
+    let position = params.text_document_position_params;
+    let (doc, _) = build_file!(session, &position.text_document.uri);
+    let targets = navigation::goto_definition(&doc.snapshot.file, doc.offset(position.position, session));
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let negotiated = session.negotiated();
+    let file = &doc.snapshot.file;
+    Ok(Some(convert::definition(file, &doc.uri, targets, negotiated.definition_links, negotiated.encoding)))
+}
+
+pub async fn references(session: &Arc<Session>, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+    let position = params.text_document_position;
+    let (doc, _) = build_file!(session, &position.text_document.uri);
+    let offset = doc.offset(position.position, session);
+    let found = navigation::references(&doc.snapshot.file, offset, params.context.include_declaration);
+    Ok(Some(convert::locations(&doc.snapshot.file, &doc.uri, found, session.negotiated().encoding)))
+}
+
+pub async fn document_highlight(
+    session: &Arc<Session>,
+    params: lsp::DocumentHighlightParams,
+) -> Result<Option<Vec<lsp::DocumentHighlight>>> {
+    let position = params.text_document_position_params;
+    let (doc, _) = build_file!(session, &position.text_document.uri);
+    let file = &doc.snapshot.file;
+    let highlights = navigation::document_highlights(file, doc.offset(position.position, session));
+    let encoding = session.negotiated().encoding;
+    Ok(Some(highlights.into_iter().map(|highlight| convert::highlight(file, highlight, encoding)).collect()))
+}
+
+/// A refused rename: the client shows the message.
+fn rename_refused(error: navigation::RenameError) -> Error {
+    // LSP's RequestFailed: the request was valid, the server cannot carry it out.
+    Error { code: ErrorCode::ServerError(-32803), message: error.0.into(), data: None }
+}
+
+pub async fn prepare_rename(
+    session: &Arc<Session>,
+    params: lsp::TextDocumentPositionParams,
+) -> Result<Option<lsp::PrepareRenameResponse>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let file = &doc.snapshot.file;
+    let prepared = navigation::prepare_rename(file, doc.offset(params.position, session)).map_err(rename_refused)?;
+    Ok(Some(convert::prepare_rename(file, prepared, session.negotiated().encoding)))
+}
+
+pub async fn rename(session: &Arc<Session>, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
+    let position = params.text_document_position;
+    let (doc, _) = build_file!(session, &position.text_document.uri);
+    let file = &doc.snapshot.file;
+    let offset = doc.offset(position.position, session);
+    let edits = navigation::rename(file, offset, &params.new_name).map_err(rename_refused)?;
+    let negotiated = session.negotiated();
+    let target =
+        convert::EditTarget { uri: &doc.uri, version: doc.snapshot.version, versioned: negotiated.versioned_edits };
+    Ok(Some(convert::workspace_edit(file, &edits, &target, negotiated.encoding)))
+}
+
+// --- structure --------------------------------------------------------------------------------
+
+pub async fn document_symbol(
+    session: &Arc<Session>,
+    params: lsp::DocumentSymbolParams,
+) -> Result<Option<lsp::DocumentSymbolResponse>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let file = &doc.snapshot.file;
+    let negotiated = session.negotiated();
+    let outline = symbols::document_symbols(file);
+    Ok(Some(convert::document_symbols(file, &doc.uri, outline, negotiated.hierarchical_symbols, negotiated.encoding)))
+}
+
+pub async fn selection_range(
+    session: &Arc<Session>,
+    params: lsp::SelectionRangeParams,
+) -> Result<Option<Vec<lsp::SelectionRange>>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let file = &doc.snapshot.file;
+    let offsets: Vec<usize> = params.positions.iter().map(|position| doc.offset(*position, session)).collect();
+    let encoding = session.negotiated().encoding;
+    let ranges = symbols::selection_ranges(file, &offsets);
+    Ok(Some(ranges.iter().map(|selection| convert::selection_range(file, selection, encoding)).collect()))
+}
+
+pub async fn folding_range(
+    session: &Arc<Session>,
+    params: lsp::FoldingRangeParams,
+) -> Result<Option<Vec<lsp::FoldingRange>>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let file = &doc.snapshot.file;
+    let negotiated = session.negotiated();
+    let ranges = folding::folding_ranges(file);
+    Ok(Some(ranges.into_iter().map(|range| convert::folding_range(file, range, negotiated)).collect()))
+}
+
+// --- formatting -------------------------------------------------------------------------------
+
+fn format_options(session: &Session, options: &lsp::FormattingOptions) -> format::FormatOptions {
+    session.config.format_options(options.tab_size, options.insert_spaces)
+}
+
+pub async fn formatting(
+    session: &Arc<Session>,
+    params: lsp::DocumentFormattingParams,
+) -> Result<Option<Vec<lsp::TextEdit>>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let file = &doc.snapshot.file;
+    let edits = format::format(file, &format_options(session, &params.options));
+    Ok(Some(convert::text_edits(file, &edits, session.negotiated().encoding)))
+}
+
+pub async fn range_formatting(
+    session: &Arc<Session>,
+    params: lsp::DocumentRangeFormattingParams,
+) -> Result<Option<Vec<lsp::TextEdit>>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let file = &doc.snapshot.file;
+    let encoding = session.negotiated().encoding;
+    let range = convert::text_range(file, params.range, encoding);
+    let edits = format::format_range(file, range, &format_options(session, &params.options));
+    Ok(Some(convert::text_edits(file, &edits, encoding)))
+}
+
+pub async fn on_type_formatting(
+    session: &Arc<Session>,
+    params: lsp::DocumentOnTypeFormattingParams,
+) -> Result<Option<Vec<lsp::TextEdit>>> {
+    let position = params.text_document_position;
+    let (doc, _) = build_file!(session, &position.text_document.uri);
+    let Some(typed) = params.ch.chars().next() else { return Ok(None) };
+    let file = &doc.snapshot.file;
+    let offset = doc.offset(position.position, session);
+    let edits = format::format_on_type(file, offset, typed, &format_options(session, &params.options));
+    Ok(Some(convert::text_edits(file, &edits, session.negotiated().encoding)))
+}
+
+// --- semantic tokens --------------------------------------------------------------------------
+
+/// Result ids of full token sets, unique for the life of the server.
+static RESULT_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// Encodes the tokens of the whole document and keeps them for the next delta request.
+fn full_tokens(session: &Session, doc: &Doc) -> (String, Arc<Vec<u32>>) {
+    let file = &doc.snapshot.file;
+    let tokens = semantic_tokens::semantic_tokens(file, None);
+    let data = Arc::new(semantic_tokens::encode(file, &tokens, session.negotiated().encoding));
+    let result_id = RESULT_IDS.fetch_add(1, Ordering::Relaxed).to_string();
+    if let Some(mut entry) = session.documents.get_mut(&doc.uri) {
+        entry.semantic_tokens = Some((result_id.clone(), data.clone()));
+    }
+    (result_id, data)
+}
+
+pub async fn semantic_tokens_full(
+    session: &Arc<Session>,
+    params: lsp::SemanticTokensParams,
+) -> Result<Option<lsp::SemanticTokensResult>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let (result_id, data) = full_tokens(session, &doc);
+    Ok(Some(lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens {
+        result_id: Some(result_id),
+        data: convert::semantic_token_data(&data),
+    })))
+}
+
+pub async fn semantic_tokens_full_delta(
+    session: &Arc<Session>,
+    params: lsp::SemanticTokensDeltaParams,
+) -> Result<Option<lsp::SemanticTokensFullDeltaResult>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let previous = session.documents.get(&doc.uri).and_then(|entry| entry.semantic_tokens.clone());
+    let (result_id, data) = full_tokens(session, &doc);
+    Ok(Some(match previous {
+        Some((previous_id, previous)) if previous_id == params.previous_result_id => {
+            let edits = semantic_tokens::diff(&previous, &data);
+            lsp::SemanticTokensFullDeltaResult::TokensDelta(lsp::SemanticTokensDelta {
+                result_id: Some(result_id),
+                edits: edits.into_iter().map(convert::semantic_tokens_edit).collect(),
+            })
+        }
+        // The client's base is not the one we kept: send everything.
+        _ => lsp::SemanticTokensFullDeltaResult::Tokens(lsp::SemanticTokens {
+            result_id: Some(result_id),
+            data: convert::semantic_token_data(&data),
+        }),
+    }))
+}
+
+pub async fn semantic_tokens_range(
+    session: &Arc<Session>,
+    params: lsp::SemanticTokensRangeParams,
+) -> Result<Option<lsp::SemanticTokensRangeResult>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let file = &doc.snapshot.file;
+    let encoding = session.negotiated().encoding;
+    let tokens = semantic_tokens::semantic_tokens(file, Some(convert::text_range(file, params.range, encoding)));
+    let data = semantic_tokens::encode(file, &tokens, encoding);
+    Ok(Some(lsp::SemanticTokensRangeResult::Tokens(lsp::SemanticTokens {
+        result_id: None,
+        data: convert::semantic_token_data(&data),
+    })))
+}
+
+// --- inlay hints, code lens, links --------------------------------------------------------------
+
+pub async fn inlay_hint(session: &Arc<Session>, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {
+    let (doc, _) = build_file!(session, &params.text_document.uri);
+    let negotiated = session.negotiated();
+    let file = &doc.snapshot.file;
+    let range = convert::text_range(file, params.range, negotiated.encoding);
+    let facts = doc.facts(session).await;
+    let options = inlay_hints::InlayHintOptions { locale: negotiated.locale, ..Default::default() };
+    let hints = inlay_hints::inlay_hints(file, range, facts.as_deref(), &session.config.current(), &options);
+    Ok(Some(
+        hints
+            .into_iter()
+            .map(|hint| convert::inlay_hint(file, hint, negotiated.hover_markup, negotiated.encoding))
+            .collect(),
+    ))
+}
+
+pub async fn code_lens(session: &Arc<Session>, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
+    let (doc, kind) = build_file!(session, &params.text_document.uri);
+    let Some(dir) = doc.snapshot.context_dir.clone() else { return Ok(None) };
+    let facts = match session.contexts.rendered_if_ready(&dir) {
+        Some(rendered) => rendered.facts.clone(),
+        None => {
+            let facts = session.contexts.facts(&dir).await;
+            if facts.exists("charts") {
+                render_charts_in_background(session, dir);
+            }
+            facts
+        }
+    };
+    let negotiated = session.negotiated();
+    let options = code_lens::CodeLensOptions {
+        locale: negotiated.locale,
+        kind,
+        build_command: commands::lens_command(&code_lens::CodeLensKind::BuildImage).is_some(),
+    };
+    let file = &doc.snapshot.file;
+    let lenses = code_lens::code_lenses(file, Some(&facts), &options)
+        .into_iter()
+        .filter_map(|lens| {
+            let command = commands::lens_command(&lens.kind)?;
+            Some(convert::code_lens(file, lens, command, &doc.uri, negotiated.encoding))
+        })
+        .collect();
+    Ok(Some(lenses))
+}
+
+/// Renders the charts of `dir` off the request path, then asks the client to fetch the lenses
+/// again: "N images will be saved" then counts the charts' images too.
+fn render_charts_in_background(session: &Arc<Session>, dir: PathBuf) {
+    let session = session.clone();
+    tokio::spawn(async move {
+        session.contexts.rendered(&dir, session.config.helm_path()).await;
+        if session.negotiated().code_lens_refresh {
+            let _ = session.client.code_lens_refresh().await;
+        }
+    });
+}
+
+pub async fn document_link(
+    session: &Arc<Session>,
+    params: lsp::DocumentLinkParams,
+) -> Result<Option<Vec<lsp::DocumentLink>>> {
+    let Some(doc) = Doc::take(session, &params.text_document.uri) else { return Ok(None) };
+    let file = &doc.snapshot.file;
+    let found = match &doc.subject {
+        Subject::BuildFile(_) => {
+            let facts = doc.facts(session).await;
+            links::document_links(file, facts.as_deref())
+        }
+        Subject::ShimList(_) => links::shim_links(file.text()),
+        Subject::Other => return Ok(None),
+    };
+    let negotiated = session.negotiated();
+    let dir = doc.snapshot.context_dir.as_deref();
+    Ok(Some(
+        found
+            .into_iter()
+            .filter_map(|link| convert::document_link(file, link, dir, negotiated.link_tooltips, negotiated.encoding))
+            .collect(),
+    ))
+}
+
+// --- code actions -----------------------------------------------------------------------------
+
+/// Whether a `CodeActionContext.only` filter admits actions of `kind` (a kind admits its
+/// sub-kinds: `refactor` admits `refactor.rewrite`).
+fn admits(only: Option<&[lsp::CodeActionKind]>, kind: &str) -> bool {
+    only.is_none_or(|filters| {
+        filters.iter().any(|filter| {
+            let filter = filter.as_str();
+            filter.is_empty() || kind == filter || kind.strip_prefix(filter).is_some_and(|rest| rest.starts_with('.'))
+        })
+    })
+}
+
+/// Quick fixes of the current diagnostics, refactorings of the selected instructions, and
+/// `source.fixAll` (when asked for explicitly: it analyses the whole file).
+pub async fn code_action(
+    session: &Arc<Session>,
+    params: lsp::CodeActionParams,
+) -> Result<Option<lsp::CodeActionResponse>> {
+    let doc = Doc::take(session, &params.text_document.uri);
+    let only = params.context.only.as_deref();
+    let mut response = if admits(only, lsp::CodeActionKind::QUICKFIX.as_str()) {
+        diagnostics::code_actions(session, &params).await
+    } else {
+        Vec::new()
+    };
+    let Some((doc, kind)) = doc.and_then(|doc| doc.build_file().map(|kind| (doc, kind))) else {
+        return Ok(Some(response));
+    };
+    // Fix-all when the filter names it (`source`, `source.fixAll`), or, without a filter, when
+    // the user asked (not the requests editors send as the cursor moves).
+    let fix_all = match only {
+        Some(filters) => filters.iter().any(|filter| {
+            !filter.as_str().is_empty()
+                && admits(Some(std::slice::from_ref(filter)), actions::ActionKind::SourceFixAll.as_str())
+        }),
+        None => params.context.trigger_kind != Some(lsp::CodeActionTriggerKind::AUTOMATIC),
+    };
+    let options = actions::ActionOptions { kind, quick_fixes: false, fix_all };
+    let negotiated = session.negotiated();
+    let file = &doc.snapshot.file;
+    let range = convert::text_range(file, params.range, negotiated.encoding);
+    let facts = doc.facts(session).await;
+    let found = actions::code_actions(file, range, facts.as_deref(), &session.config.current(), &options);
+    let target =
+        convert::EditTarget { uri: &doc.uri, version: doc.snapshot.version, versioned: negotiated.versioned_edits };
+    response.extend(found.iter().filter(|action| admits(only, action.kind.as_str())).map(|action| {
+        lsp::CodeActionOrCommand::CodeAction(convert::edit_action(file, action, &target, negotiated.encoding))
+    }));
+    // "Build image" like fix-all: asked for by kind, or by the user without a filter.
+    let build_asked = match only {
+        Some(_) => admits(only, lsp::CodeActionKind::SOURCE.as_str()),
+        None => params.context.trigger_kind != Some(lsp::CodeActionTriggerKind::AUTOMATIC),
+    };
+    if kind == FileKind::Kubefile && build_asked {
+        response.push(lsp::CodeActionOrCommand::CodeAction(build::code_action(&doc.uri, negotiated.locale)));
+    }
+    Ok(Some(response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_filters_admit_sub_kinds() {
+        let kinds = |list: &[&str]| list.iter().map(|k| lsp::CodeActionKind::from(k.to_string())).collect::<Vec<_>>();
+        assert!(admits(None, "refactor.rewrite"));
+        assert!(admits(Some(&kinds(&["refactor"])), "refactor.rewrite"));
+        assert!(admits(Some(&kinds(&["source"])), "source.fixAll"));
+        assert!(admits(Some(&kinds(&[""])), "quickfix"));
+        assert!(!admits(Some(&kinds(&["refactor"])), "quickfix"));
+        assert!(!admits(Some(&kinds(&["source.fix"])), "source.fixAll"));
+        assert!(!admits(Some(&kinds(&["refactor.extract"])), "refactor.rewrite"));
+    }
+}
