@@ -65,7 +65,7 @@ pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
                 } else {
                     sources
                         .iter()
-                        .map(|node| CopySource { node: *node, path: resolve(*node).map(|p| normalize_source(&p)) })
+                        .map(|node| CopySource { node: *node, path: resolve(*node).map(|p| normalize_context_source(p)) })
                         .collect()
                 };
                 copies.push(Copy { instruction: *instruction, sources, destination });
@@ -87,6 +87,12 @@ impl Copy<'_> {
             _ => false,
         })
     }
+}
+
+/// A source as a path in the context; a URL (`ADD https://...`) is no context path and stays as
+/// written (normalising would collapse its `//`).
+fn normalize_context_source(source: String) -> String {
+    if source.contains("://") { source } else { normalize_source(&source) }
 }
 
 /// `./a/b/` → `a/b`, `/x` → `x`, `./` → `.`.

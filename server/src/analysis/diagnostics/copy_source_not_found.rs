@@ -76,4 +76,12 @@ mod tests {
             "//- /Kubefile\nFROM busybox AS b\nFROM scratch\nCOPY opt/*.sh ./opt/\nCOPY --from=b /bin/sh /sh\nCOPY registry registry\nCOPY . .\n//- /opt/a.sh\necho\n//- /images/shim/list\nnginx\n",
         ));
     }
+
+    #[test]
+    fn does_not_fire_on_add_of_a_url() {
+        expect![[""]].assert_eq(&check(
+            "copy-source-not-found",
+            "//- /Kubefile\nFROM alpine\nADD https://github.com/a/b/releases/latest/download/tool /usr/local/bin/\n//- /opt/\n",
+        ));
+    }
 }
