@@ -58,6 +58,7 @@ module.exports = grammar({
     $.parser_directive,
     $._continuation_newline,
     $._newline,
+    $._paragraph_break,
     $._json_start,
     $.heredoc_marker,
     $._heredoc_newline,
@@ -77,6 +78,7 @@ module.exports = grammar({
   // Hidden helpers that only group choices: inlined so that they cost no reductions or tree nodes.
   inline: ($) => [
     $._instruction,
+    $._line,
     $._pairs,
     $._sealos_command,
     $._command_with_heredocs,
@@ -93,8 +95,25 @@ module.exports = grammar({
   ],
 
   rules: {
+    // Blank lines split the file into paragraphs, hidden so that the root's children are the
+    // instructions either way. An incremental parse reuses each paragraph an edit did not touch
+    // as one subtree; as items of one long repeat, every top-level instruction was re-shifted and
+    // rebalanced on every keystroke (tree-sitter never reuses a repeat's inner nodes: they are
+    // "fragile"). For the reuse to happen, the break (the newline token that took blank lines
+    // along) ends its paragraph, so that every paragraph starts in the same parse state, and a
+    // paragraph's first line stays out of the repeat of the lines after it, since a node whose
+    // first or last child is fragile is fragile too. The lines after the last break have the
+    // same shape, so the parser never has to guess which of the two it is in.
     source_file: ($) =>
-      seq(repeat(choice(seq($._instruction, $._newline), $._newline)), optional($._instruction)),
+      seq(
+        repeat($._paragraph),
+        optional(choice(seq($._line, repeat($._line), optional($._instruction)), $._instruction)),
+      ),
+
+    _paragraph: ($) =>
+      seq(optional(seq($._line, repeat($._line))), optional($._instruction), $._paragraph_break),
+
+    _line: ($) => choice(seq($._instruction, $._newline), $._newline),
 
     _instruction: ($) =>
       choice(

@@ -1,6 +1,8 @@
 //! In-process timings of what the language server does between an edit and its diagnostics:
 //! full parse (didOpen), incremental re-parse after a one-character edit (didChange), and the
-//! diagnostics engine. The LSP round trip is measured by `scripts/bench-lsp.sh`; this splits it.
+//! diagnostics engine, both from scratch (`diagnostics`, what didOpen and `check` run) and kept
+//! between edits (`DiagnosticsCache`, what didChange can run). The LSP round trip is measured by
+//! `scripts/bench-lsp.sh`; this splits it.
 //!
 //! ```text
 //! python3 ../shared/tools/lsp_probe.py gen --lines 10000 --out /tmp/big/Kubefile
@@ -10,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use kubefile_ls::{
-    analysis::{diagnostics, Config},
+    analysis::{diagnostics, diagnostics::DiagnosticsCache, Config},
     syntax::{document::Document, LineCol, PositionEncoding, SourceFile},
 };
 
@@ -51,9 +53,11 @@ fn main() {
     let middle = text.lines().count() / 2;
     let column = text.lines().nth(middle).map_or(0, str::len) as u32;
     let at = |col| LineCol { line: middle as u32, col };
-    let (mut incremental, mut analysis) = (Vec::new(), Vec::new());
+    let (mut incremental, mut analysis, mut cached) = (Vec::new(), Vec::new(), Vec::new());
     let mut count = 0;
-    let (mut cpu_incremental, mut cpu_analysis) = (0, 0);
+    let (mut cpu_incremental, mut cpu_analysis, mut cpu_cached) = (0, 0, 0);
+    let mut cache = DiagnosticsCache::default();
+    cache.diagnostics(&doc.snapshot(), None, &config);
     for i in 0..rounds {
         if i % 2 == 0 {
             doc.edit(Some(at(column)..at(column)), " ", PositionEncoding::Utf16);
@@ -65,21 +69,29 @@ fn main() {
         incremental.push(start.elapsed());
         cpu_incremental += cpu_ns() - cpu;
         let (start, cpu) = (Instant::now(), cpu_ns());
-        count = diagnostics(&file, None, &config).len();
+        let full = diagnostics(&file, None, &config);
+        count = full.len();
         analysis.push(start.elapsed());
         cpu_analysis += cpu_ns() - cpu;
+        let (start, cpu) = (Instant::now(), cpu_ns());
+        let kept = cache.diagnostics(&file, None, &config);
+        cached.push(start.elapsed());
+        cpu_cached += cpu_ns() - cpu;
+        assert!(kept == full, "the cache gives what a full analysis gives");
     }
     println!(
         "{path}: {} lines, {} bytes, {count} diagnostics\n\
-         wall median: full parse {:.2} ms | incremental parse {:.2} ms | diagnostics {:.2} ms ({rounds} rounds)\n\
-         CPU mean:    full parse {:.2} ms | incremental parse {:.2} ms | diagnostics {:.2} ms",
+         wall median: full parse {:.2} ms | incremental parse {:.2} ms | diagnostics {:.2} ms | kept diagnostics {:.2} ms ({rounds} rounds)\n\
+         CPU mean:    full parse {:.2} ms | incremental parse {:.2} ms | diagnostics {:.2} ms | kept diagnostics {:.2} ms",
         text.lines().count(),
         text.len(),
         median(full),
         median(incremental),
         median(analysis),
+        median(cached),
         cpu_full,
         cpu_incremental as f64 / rounds as f64 / 1e6,
         cpu_analysis as f64 / rounds as f64 / 1e6,
+        cpu_cached as f64 / rounds as f64 / 1e6,
     );
 }

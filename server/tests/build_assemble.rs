@@ -1,6 +1,7 @@
 //! The native assembler on small contexts, read back from the written OCI layout: COPY/ADD
-//! destination rules, the ignore file, `--chown`/`--chmod`, ADD of a local tar.gz, multi-stage
-//! `COPY --from`, escapes out of the context, reproducible digests and atomic output.
+//! destination rules, the ignore file, `--chown`/`--chmod`, ADD of local tar archives (gzip, bzip2,
+//! xz, zstd), multi-stage `COPY --from`, escapes out of the context, reproducible digests and
+//! atomic output.
 
 use std::{
     collections::BTreeMap,
@@ -176,6 +177,51 @@ fn chown_chmod_and_add_archive() {
     assert_eq!((tree["m/nested"].1, tree["m/nested"].2.as_str()), (0o640, "1000:2000"));
     assert_eq!(tree["unpacked/inside/file"], ('f', 0o600, "7:8".to_owned(), "abc".to_owned()));
     assert!(tree.contains_key("kept/bundle.tar.gz"), "COPY never unpacks");
+}
+
+/// A tar with one file, `inside/<name>`.
+fn tar_with(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o640);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    tar.append_data(&mut header, format!("inside/{name}"), content).unwrap();
+    tar.into_inner().unwrap()
+}
+
+#[test]
+fn add_unpacks_bzip2_xz_and_zstd_archives_by_content() {
+    let context = context_with_files();
+    let compress = |encoder: &mut dyn std::io::Write, bytes: &[u8]| encoder.write_all(bytes).unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    compress(&mut bz, &tar_with("bz", b"bzip2"));
+    fs::write(context.path().join("a.tar.bz2"), bz.finish().unwrap()).unwrap();
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    compress(&mut xz, &tar_with("xz", b"xz"));
+    // No extension: buildah goes by the content, not the name.
+    fs::write(context.path().join("xz-archive"), xz.finish().unwrap()).unwrap();
+    // Two zstd frames (as `pzstd` writes): the tar continues in the second one.
+    let tar = tar_with("zst", &[b'z'; 3000]);
+    let mut zst = ruzstd::encoding::compress_to_vec(&tar[..1024], ruzstd::encoding::CompressionLevel::Fastest);
+    zst.extend(ruzstd::encoding::compress_to_vec(&tar[1024..], ruzstd::encoding::CompressionLevel::Fastest));
+    fs::write(context.path().join("a.tar.zst"), zst).unwrap();
+    // Compressed, but not a tar: copied as it is.
+    let mut not_tar = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    compress(&mut not_tar, b"just text\n");
+    fs::write(context.path().join("notes.bz2"), not_tar.finish().unwrap()).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let layout = out.path().join("i.oci");
+    let kubefile = "FROM scratch\nADD a.tar.bz2 xz-archive a.tar.zst notes.bz2 /x/\n";
+    build(context.path(), kubefile, &layout, Some(0)).unwrap();
+    let tree = listing(&layout);
+    assert_eq!(paths(&tree), ["x", "x/inside", "x/inside/bz", "x/inside/xz", "x/inside/zst", "x/notes.bz2"]);
+    assert_eq!(tree["x/inside/bz"], ('f', 0o640, "0:0".to_owned(), "bzip2".to_owned()));
+    assert_eq!(tree["x/inside/xz"].3, "xz");
+    assert_eq!(tree["x/inside/zst"].3.len(), 3000);
 }
 
 #[test]

@@ -103,7 +103,7 @@ async fn from_a_pulled_image() {
     let layers = manifest["layers"].as_array().unwrap();
     let base_manifest = read_json(&base_layout, {
         let base_index: Value = serde_json::from_slice(&fs::read(base_layout.join("index.json")).unwrap()).unwrap();
-        &base_index["manifests"][0]["digest"].as_str().unwrap().to_owned()
+        base_index["manifests"][0]["digest"].as_str().unwrap()
     });
     assert_eq!(layers.len(), 4, "one base layer and three COPYs");
     assert_eq!(layers[0]["digest"], base_manifest["layers"][0]["digest"], "the base layer is reused as is");

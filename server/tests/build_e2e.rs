@@ -115,6 +115,22 @@ fn small_context(dir: &Path) -> PathBuf {
         fs::write(&path, content).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
     }
+    // An image layer as a registry holds it: gzip of bytes that do not compress, large enough
+    // for the layer writer to store it rather than deflate it again.
+    let layer = context.join("registry/docker/registry/v2/blobs/sha256/cd/cdef/data");
+    fs::create_dir_all(layer.parent().unwrap()).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let noise: Vec<u8> = (0..300_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gzip, &noise).unwrap();
+    fs::write(&layer, gzip.finish().unwrap()).unwrap();
     fs::set_permissions(context.join("bin/tools"), fs::Permissions::from_mode(0o700)).unwrap();
     fs::write(context.join("Kubefile"), KUBEFILE).unwrap();
     fs::write(context.join("README.md"), "not copied\n").unwrap();
@@ -224,9 +240,7 @@ fn buildah_command(work: &Path) -> Command {
 
 /// The image is accepted by skopeo (layout and registry), umoci and `buildah from`.
 fn assert_accepted_by_tools(layout: &Path, tag: &str, context: &Path, work: &Path) {
-    let inspect = json_of(&run(Command::new("skopeo")
-        .arg("inspect")
-        .arg(format!("oci:{}:{tag}", layout.display()))));
+    let inspect = skopeo_inspect(&format!("oci:{}:{tag}", layout.display()));
     assert_eq!(
         inspect["Labels"]["sealos.io.type"], "application",
         "{inspect}"
@@ -280,12 +294,41 @@ fn kubefile_ls_ok(args: &[&str]) -> Output {
     output
 }
 
+/// An auth.json that gives `user:password` for `host`.
+fn write_authfile(path: &Path, host: &str, user: &str, password: &str) {
+    let auth = base64_encode(&format!("{user}:{password}"));
+    fs::write(
+        path,
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+}
+
+/// `skopeo inspect` (`--raw`: the manifest as stored) of `host/repo:tag` in a registry that
+/// wants credentials.
+fn skopeo_inspect_remote(reference: &str, creds: &str, raw: bool) -> Output {
+    let mut command = Command::new("skopeo");
+    command.arg("inspect");
+    if raw {
+        command.arg("--raw");
+    }
+    run(command
+        .args(["--tls-verify=false", "--creds", creds])
+        .arg(format!("docker://{reference}")))
+}
+
+/// `skopeo inspect TRANSPORT:REFERENCE` as JSON.
+fn skopeo_inspect(image: &str) -> Value {
+    json_of(&run(Command::new("skopeo").arg("inspect").arg(image)))
+}
+
 fn path_str(path: &Path) -> &str {
     path.to_str().expect("UTF-8 test path")
 }
 
-/// `--engine buildah` without our CLI: `buildah::build` into a layout.
-fn buildah_layout(context: &Path, work: &Path, tag: &str) -> PathBuf {
+/// `--engine buildah` without our CLI: `buildah::build` into a layout; `step` is an instruction
+/// buildah's log must show.
+fn buildah_layout(context: &Path, work: &Path, tag: &str, step: &str) -> PathBuf {
     let layout = work.join("buildah.oci");
     let options = BuildahOptions {
         tags: vec![format!("localhost/cluster-app:{tag}")],
@@ -298,11 +341,33 @@ fn buildah_layout(context: &Path, work: &Path, tag: &str) -> PathBuf {
         log.push(line.to_owned())
     })
     .unwrap_or_else(|e| panic!("buildah engine failed: {e}\n{}", log.join("\n")));
-    assert!(
-        log.iter().any(|l| l.contains("COPY registry registry")),
-        "{log:?}"
-    );
+    assert!(log.iter().any(|l| l.contains(step)), "{log:?}");
     layout
+}
+
+/// `kubefile-ls build --timestamp 0` into `WORK/ours.oci:v1`, to compare with [`buildah_layout`].
+fn our_layout(context: &Path, work: &Path) -> PathBuf {
+    let layout = work.join("ours.oci");
+    kubefile_ls_ok(&[
+        "--save-image=false",
+        "--timestamp",
+        "0",
+        "--output",
+        &format!("oci:{}:v1", path_str(&layout)),
+        path_str(context),
+    ]);
+    layout
+}
+
+/// The `v1` images of both layouts unpack to the same files; returns that tree.
+fn assert_same_trees(ours: &Path, theirs: &Path, work: &Path) -> FileTree {
+    let our_tree = unpacked_tree(ours, "v1", &work.join("ours"));
+    assert_eq!(
+        our_tree,
+        unpacked_tree(theirs, "v1", &work.join("theirs")),
+        "file trees differ"
+    );
+    our_tree
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,23 +425,76 @@ fn native_and_buildah_builds_agree_on_files_and_config() {
     }
     let work = tempfile::tempdir().unwrap();
     let context = small_context(work.path());
-    let theirs = buildah_layout(&context, work.path(), "v1");
-    let ours = work.path().join("ours.oci");
-    kubefile_ls_ok(&[
-        "--save-image=false",
-        "--timestamp",
-        "0",
-        "--output",
-        &format!("oci:{}:v1", path_str(&ours)),
-        path_str(&context),
-    ]);
-    let their_tree = unpacked_tree(&theirs, "v1", &work.path().join("theirs"));
-    let our_tree = unpacked_tree(&ours, "v1", &work.path().join("ours"));
-    assert_eq!(our_tree, their_tree, "file trees differ");
+    let theirs = buildah_layout(&context, work.path(), "v1", "COPY registry registry");
+    let ours = our_layout(&context, work.path());
+    assert_same_trees(&ours, &theirs, work.path());
     assert_eq!(
         comparable_config(&image_config(&ours, "v1")),
         comparable_config(&image_config(&theirs, "v1")),
         "configs differ"
+    );
+}
+
+/// A tar of `dir/file` (mode 640) and `dir/link` → `file`, compressed as `compress` does.
+fn compressed_tar(path: &Path, compress: impl FnOnce(Vec<u8>) -> Vec<u8>) {
+    let mut tar = tar::Builder::new(Vec::new());
+    let header = |mode: u32, size: u64| {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(mode);
+        header.set_size(size);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header
+    };
+    tar.append_data(&mut header(0o640, 6), "dir/file", &b"inside"[..])
+        .unwrap();
+    let mut link = header(0o777, 0);
+    link.set_entry_type(tar::EntryType::Symlink);
+    tar.append_link(&mut link, "dir/link", "file").unwrap();
+    fs::write(path, compress(tar.into_inner().unwrap())).unwrap();
+}
+
+#[test]
+fn add_of_compressed_archives_matches_buildah() {
+    use std::io::Write as _;
+    if !have_tools(&["skopeo", "umoci", "buildah"]) {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let context = work.path().join("context");
+    fs::create_dir(&context).unwrap();
+    let bzip2 = |bytes: Vec<u8>| {
+        let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        encoder.write_all(&bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    compressed_tar(&context.join("a.tar.bz2"), bzip2);
+    compressed_tar(&context.join("a.tar.xz"), |bytes| {
+        let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        encoder.write_all(&bytes).unwrap();
+        encoder.finish().unwrap()
+    });
+    compressed_tar(&context.join("a.tar.zst"), |bytes| {
+        ruzstd::encoding::compress_to_vec(&bytes[..], ruzstd::encoding::CompressionLevel::Fastest)
+    });
+    compressed_tar(&context.join("a.tgz"), |bytes| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&bytes).unwrap();
+        encoder.finish().unwrap()
+    });
+    compressed_tar(&context.join("plain.tar"), |bytes| bytes);
+    fs::write(context.join("notes.bz2"), bzip2(b"not a tar\n".to_vec())).unwrap();
+    fs::write(
+        context.join("Kubefile"),
+        "FROM scratch\nADD a.tar.bz2 /bz/\nADD a.tar.xz /xz/\nADD a.tar.zst /zst/\nADD a.tgz plain.tar /both/\nADD notes.bz2 /kept/\n",
+    )
+    .unwrap();
+    let theirs = buildah_layout(&context, work.path(), "v1", "ADD notes.bz2 /kept/");
+    let our_tree = assert_same_trees(&our_layout(&context, work.path()), &theirs, work.path());
+    assert!(
+        our_tree.contains_key("zst/dir/link") && our_tree.contains_key("kept/notes.bz2"),
+        "{our_tree:?}"
     );
 }
 
@@ -388,12 +506,10 @@ fn oci_archive_output_is_read_by_skopeo() {
     let work = tempfile::tempdir().unwrap();
     let context = small_context(work.path());
     // The library function on a buildah-written layout…
-    let layout = buildah_layout(&context, work.path(), "v1");
+    let layout = buildah_layout(&context, work.path(), "v1", "COPY registry registry");
     let archive = work.path().join("out/from-buildah.tar");
     output::write_oci_archive(&layout, &archive).unwrap();
-    let inspect = json_of(&run(Command::new("skopeo")
-        .arg("inspect")
-        .arg(format!("oci-archive:{}", archive.display()))));
+    let inspect = skopeo_inspect(&format!("oci-archive:{}", archive.display()));
     assert_eq!(inspect["Labels"]["app.version"], "1.0", "{inspect}");
 
     // …and the CLI's `--output oci-archive:FILE`.
@@ -406,9 +522,7 @@ fn oci_archive_output_is_read_by_skopeo() {
         &format!("oci-archive:{}", path_str(&ours)),
         path_str(&context),
     ]);
-    let inspect = json_of(&run(Command::new("skopeo")
-        .arg("inspect")
-        .arg(format!("oci-archive:{}", ours.display()))));
+    let inspect = skopeo_inspect(&format!("oci-archive:{}", ours.display()));
     assert_eq!(inspect["Labels"]["app.version"], "1.0", "{inspect}");
     assert_eq!(
         inspect["Env"].as_array().map(Vec::len),
@@ -424,22 +538,13 @@ fn push_to_a_registry_with_credentials() {
     }
     let work = tempfile::tempdir().unwrap();
     let context = small_context(work.path());
-    let layout = buildah_layout(&context, work.path(), "v1");
+    let layout = buildah_layout(&context, work.path(), "v1", "COPY registry registry");
     let storage = work.path().join("storage");
     let htpasswd = htpasswd_file(work.path(), "builder", "s3cret-pass");
     let registry = Registry::start(&storage, Some(&htpasswd));
     let authfile = work.path().join("auth.json");
-    let write_auth = |password: &str| {
-        let auth = base64_encode(&format!("builder:{password}"));
-        fs::write(
-            &authfile,
-            format!(
-                r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#,
-                registry.host()
-            ),
-        )
-        .unwrap();
-    };
+    let write_auth =
+        |password: &str| write_authfile(&authfile, &registry.host(), "builder", password);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let options = PushOptions {
         auth: AuthSource::File(authfile.clone()),
@@ -464,15 +569,11 @@ fn push_to_a_registry_with_credentials() {
         .unwrap();
     assert_eq!(report.blobs_present, 0);
     assert_eq!(report.blobs_uploaded, 2, "{report:?}");
-    let raw = run(Command::new("skopeo")
-        .args([
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--creds",
-            "builder:s3cret-pass",
-        ])
-        .arg(format!("docker://{}/demo/cluster-app:v1", registry.host())));
+    let raw = skopeo_inspect_remote(
+        &format!("{}/demo/cluster-app:v1", registry.host()),
+        "builder:s3cret-pass",
+        true,
+    );
     assert_eq!(
         support_registry::sha256(&raw.stdout),
         report.manifest_digest
@@ -495,14 +596,11 @@ fn push_to_a_registry_with_credentials() {
     let printed = String::from_utf8_lossy(&output.stderr).into_owned()
         + &String::from_utf8_lossy(&output.stdout);
     assert!(!printed.contains("s3cret-pass"), "{printed}");
-    let inspect = json_of(&run(Command::new("skopeo")
-        .args([
-            "inspect",
-            "--tls-verify=false",
-            "--creds",
-            "builder:s3cret-pass",
-        ])
-        .arg(format!("docker://{}/demo/ours:v1", registry.host()))));
+    let inspect = json_of(&skopeo_inspect_remote(
+        &format!("{}/demo/ours:v1", registry.host()),
+        "builder:s3cret-pass",
+        false,
+    ));
     assert_eq!(
         inspect["Labels"]["sealos.io.type"], "application",
         "{inspect}"
@@ -516,19 +614,11 @@ fn push_through_a_token_service() {
     }
     let work = tempfile::tempdir().unwrap();
     let context = small_context(work.path());
-    let layout = buildah_layout(&context, work.path(), "v1");
+    let layout = buildah_layout(&context, work.path(), "v1", "COPY registry registry");
     let tokens = TokenServer::start(work.path(), "builder", "token-pass");
     let registry = Registry::start_with_tokens(&work.path().join("storage"), &tokens);
     let authfile = work.path().join("auth.json");
-    fs::write(
-        &authfile,
-        format!(
-            r#"{{"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
-            registry.host(),
-            base64_encode("builder:token-pass")
-        ),
-    )
-    .unwrap();
+    write_authfile(&authfile, &registry.host(), "builder", "token-pass");
     let options = PushOptions {
         auth: AuthSource::File(authfile),
         ..PushOptions::default()
@@ -543,15 +633,11 @@ fn push_through_a_token_service() {
         ))
         .unwrap();
     assert_eq!(report.reference, format!("{}/team/app:v1", registry.host()));
-    let raw = run(Command::new("skopeo")
-        .args([
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--creds",
-            "builder:token-pass",
-        ])
-        .arg(format!("docker://{}/team/app:v1", registry.host())));
+    let raw = skopeo_inspect_remote(
+        &format!("{}/team/app:v1", registry.host()),
+        "builder:token-pass",
+        true,
+    );
     assert_eq!(
         support_registry::sha256(&raw.stdout),
         report.manifest_digest
@@ -664,9 +750,7 @@ fn bundled_example_builds_into_a_self_contained_image() {
     ] {
         assert!(tree.contains_key(path), "{path} missing from the image");
     }
-    let inspect = json_of(&run(Command::new("skopeo")
-        .arg("inspect")
-        .arg(format!("oci:{}:v1", layout.display()))));
+    let inspect = skopeo_inspect(&format!("oci:{}:v1", layout.display()));
     assert_eq!(
         inspect["Labels"]["sealos.io.type"], "application",
         "{inspect}"

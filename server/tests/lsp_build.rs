@@ -360,6 +360,10 @@ fn a_missing_copy_source_is_a_diagnostic_on_the_copy_and_progress_gets_a_server_
     let token = params["token"].as_str().unwrap().to_owned();
     let values = progress_until_end(&mut client, &token);
     assert_eq!(values[0]["kind"], "begin");
+    // The pipeline's warnings reach the editor's log as warnings (type 2), not the server's stderr.
+    client.wait_for("window/logMessage", |params| {
+        params["type"] == 2 && params["message"].as_str().is_some_and(|m| m.contains("save-image is disabled"))
+    });
 
     // On the COPY, next to what the analysis found, which stays.
     let published = client.wait_for("textDocument/publishDiagnostics", |params| {

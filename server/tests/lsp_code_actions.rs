@@ -1,5 +1,6 @@
 //! Quick fixes over real stdio: code actions come from the diagnostics of the current text that
-//! touch the requested range, with the edit as plain `changes` or versioned `documentChanges`.
+//! touch the requested range, with the edit as plain `changes` or versioned `documentChanges`;
+//! clients without `CodeAction` literals get commands, their edits applied by the server.
 
 mod support;
 
@@ -36,9 +37,17 @@ fn code_actions(client: &mut LspClient, uri: &str, start: (u32, u32), end: (u32,
     )
 }
 
+/// A push client that takes `CodeAction` literals but no versioned edits.
+fn literal_push_client() -> Value {
+    let mut capabilities = push_client();
+    capabilities["textDocument"]["codeAction"] =
+        json!({"codeActionLiteralSupport": {"codeActionKind": {"valueSet": []}}});
+    capabilities
+}
+
 #[test]
 fn a_misspelt_label_offers_its_correction_as_a_preferred_quick_fix() {
-    let (_dir, uri, mut client) = open(push_client());
+    let (_dir, uri, mut client) = open(literal_push_client());
     let published = client.diagnostics(&uri, Some(1));
     let diagnostic =
         published["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "unknown-label").cloned();
@@ -84,4 +93,74 @@ fn quick_fixes_follow_edits_and_carry_the_version_for_clients_with_document_chan
     let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
     assert!(!support::codes(&report["items"]).contains(&"unknown-label".to_owned()), "{report}");
     assert_eq!(quick_fixes(code_actions(&mut client, &uri, (3, 6), (3, 19), None)), json!([]));
+}
+
+/// A client from before `CodeAction` literals: it takes commands, and applies edits it is sent.
+fn command_client(apply_edit: bool) -> Value {
+    json!({
+        "textDocument": {"publishDiagnostics": {"versionSupport": true}},
+        "workspace": {"applyEdit": apply_edit},
+    })
+}
+
+#[test]
+fn clients_without_action_literals_get_commands_that_apply_the_fix_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Kubefile"), TEXT).unwrap();
+    let uri = file_uri(&dir.path().join("Kubefile"));
+    let mut client = LspClient::spawn();
+    let capabilities = client.initialize(command_client(true), Value::Null)["capabilities"].clone();
+    assert_eq!(capabilities["codeActionProvider"], true);
+    let commands = capabilities["executeCommandProvider"]["commands"].as_array().unwrap();
+    assert!(commands.contains(&json!("kubefile.applyEdit")), "{commands:?}");
+    client.open(&uri, "kubefile", 1, TEXT);
+    client.diagnostics(&uri, Some(1));
+
+    let actions = code_actions(&mut client, &uri, (2, 10), (2, 10), None);
+    let actions = actions.as_array().unwrap();
+    assert!(actions.iter().all(|action| action.get("kind").is_none() && action["command"].is_string()), "{actions:?}");
+    let fix = &actions[0];
+    assert_eq!(fix["command"], "kubefile.applyEdit");
+    assert!(fix["title"].as_str().unwrap().contains("sealos.io.type"), "{fix}");
+    let argument = &fix["arguments"][0];
+    assert_eq!((&argument["uri"], &argument["version"]), (&json!(uri), &json!(1)));
+    let edit = json!({"changes": {&uri: [{"range": range((2, 6), (2, 19)), "newText": "sealos.io.type"}]}});
+    assert_eq!(argument["edit"], edit);
+    // Actions that are commands already stay what they are.
+    assert!(actions.iter().any(|action| action["command"] == "kubefile.build"), "{actions:?}");
+
+    // Executing it sends the edit to the client. (The test client answers server requests with
+    // `null`, which is no `ApplyWorkspaceEditResult`: the server reports that as a failure.)
+    let execute = json!({"command": "kubefile.applyEdit", "arguments": fix["arguments"]});
+    let response = client.request_raw("workspace/executeCommand", execute.clone());
+    let sent: Vec<&Value> =
+        client.server_requests.iter().filter(|(method, _)| method == "workspace/applyEdit").map(|(_, p)| p).collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["edit"], edit);
+    assert!(response["error"]["message"].as_str().unwrap().contains("workspace/applyEdit"), "{response}");
+
+    // Once the text changed, the command is refused instead of editing the new text blindly.
+    client.change(&uri, 2, (0, 0), (0, 0), "\n");
+    let response = client.request_raw("workspace/executeCommand", execute);
+    assert_eq!(response["error"]["code"], -32801, "{response}");
+    assert_eq!(client.server_requests.iter().filter(|(method, _)| method == "workspace/applyEdit").count(), 1);
+    let malformed = json!({"command": "kubefile.applyEdit", "arguments": [{"uri": uri}]});
+    assert_eq!(client.request_raw("workspace/executeCommand", malformed)["error"]["code"], -32602);
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn a_client_that_applies_no_edits_gets_only_the_actions_that_need_none() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Kubefile"), TEXT).unwrap();
+    let uri = file_uri(&dir.path().join("Kubefile"));
+    let mut client = LspClient::spawn();
+    let capabilities = client.initialize(command_client(false), Value::Null)["capabilities"].clone();
+    let commands = capabilities["executeCommandProvider"]["commands"].as_array().unwrap();
+    assert!(!commands.contains(&json!("kubefile.applyEdit")), "{commands:?}");
+    client.open(&uri, "kubefile", 1, TEXT);
+    client.diagnostics(&uri, Some(1));
+    let actions = code_actions(&mut client, &uri, (2, 10), (2, 10), None);
+    let titles: Vec<&Value> = actions.as_array().unwrap().iter().map(|action| &action["command"]).collect();
+    assert_eq!(titles, [&json!("kubefile.build")], "{actions}");
 }

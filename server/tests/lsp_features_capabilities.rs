@@ -80,8 +80,9 @@ fn snippets_and_markdown_for_a_client_that_supports_them() {
 #[test]
 fn a_minimal_client_gets_plain_text_no_snippets_flat_symbols_and_whole_line_folds() {
     let (_dir, uri, mut client, caps) = start(plain_client(), json!({}));
-    // No code-action literals: our actions cannot be expressed, so none are advertised.
-    assert!(caps.get("codeActionProvider").is_none(), "{caps}");
+    // No code-action literals: actions are commands (without `applyEdit`, only those needing no edit).
+    assert_eq!(caps["codeActionProvider"], true, "{caps}");
+    assert!(!caps["executeCommandProvider"]["commands"].as_array().unwrap().contains(&json!("kubefile.applyEdit")));
     assert_eq!(caps["renameProvider"], true);
 
     let items = client.request("textDocument/completion", at(&uri, 3, 0));

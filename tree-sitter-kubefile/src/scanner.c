@@ -26,6 +26,7 @@ enum TokenType {
   PARSER_DIRECTIVE,
   CONTINUATION_NEWLINE,
   NEWLINE,
+  PARAGRAPH_BREAK,
   JSON_START,
   HEREDOC_MARKER,
   HEREDOC_NEWLINE,
@@ -509,11 +510,12 @@ bool tree_sitter_kubefile_external_scanner_scan(void *payload, TSLexer *lexer, c
       lexer->result_symbol = HEREDOC_NEWLINE;
       return true;
     }
-    if (valid_symbols[NEWLINE]) {
+    if (valid_symbols[NEWLINE] || valid_symbols[PARAGRAPH_BREAK]) {
       // Blank lines after an instruction go with its newline: one token instead of one per line.
+      // With at least one, the token is a paragraph break (see source_file in grammar.js).
       advance(lexer);
       lexer->mark_end(lexer);
-      consume_blank_lines(lexer);
+      bool blank_lines = consume_blank_lines(lexer);
       scanner->continuing = false;
       scanner->after_comment = false;
       // An instruction or a blank line ends the directive block.
@@ -521,7 +523,8 @@ bool tree_sitter_kubefile_external_scanner_scan(void *payload, TSLexer *lexer, c
       scanner->on_directive = false;
       // Heredocs announced on a line that cannot carry them are forgotten with the line.
       scanner->heredoc_count = 0;
-      lexer->result_symbol = NEWLINE;
+      bool paragraph_break = (blank_lines && valid_symbols[PARAGRAPH_BREAK]) || !valid_symbols[NEWLINE];
+      lexer->result_symbol = paragraph_break ? PARAGRAPH_BREAK : NEWLINE;
       return true;
     }
     return false;

@@ -8,7 +8,7 @@ use crate::syntax::{SourceFile, TextRange};
 pub struct CodeLensOptions {
     pub locale: Locale,
     pub kind: FileKind,
-    /// The client can run the build command (`kubefile-ls.build`); no "Build image" lens without it.
+    /// The server can run the build (`kubefile.build`); no "Build image" lens without it.
     pub build_command: bool,
 }
 
@@ -26,24 +26,13 @@ pub enum CodeLensKind {
     BuildImage,
 }
 
-/// A client command to run when the lens is clicked.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LensCommand {
-    /// Command id: `kubefile-ls.showImages` (arguments: the images) or `kubefile-ls.build`.
-    pub name: &'static str,
-    pub arguments: Vec<String>,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeLens {
     pub range: TextRange,
     pub title: String,
+    /// What the lens does when clicked (the server picks the command).
     pub kind: CodeLensKind,
-    pub command: Option<LensCommand>,
 }
-
-pub const SHOW_IMAGES_COMMAND: &str = "kubefile-ls.showImages";
-pub const BUILD_COMMAND: &str = "kubefile-ls.build";
 
 pub fn code_lenses(file: &SourceFile, facts: Option<&ContextFacts>, opts: &CodeLensOptions) -> Vec<CodeLens> {
     if opts.kind != FileKind::Kubefile {
@@ -61,7 +50,6 @@ pub fn code_lenses(file: &SourceFile, facts: Option<&ContextFacts>, opts: &CodeL
                 Locale::ZhCn => "▶ 构建镜像".to_string(),
             },
             kind: CodeLensKind::BuildImage,
-            command: Some(LensCommand { name: BUILD_COMMAND, arguments: Vec::new() }),
         });
     }
     if let Some(facts) = facts {
@@ -78,7 +66,6 @@ pub fn code_lenses(file: &SourceFile, facts: Option<&ContextFacts>, opts: &CodeL
             range,
             title,
             kind: CodeLensKind::ImagesSaved { count },
-            command: Some(LensCommand { name: SHOW_IMAGES_COMMAND, arguments: images }),
         });
     }
     lenses
@@ -97,11 +84,11 @@ mod tests {
         let lenses = code_lenses(&f.file, f.facts(), &CodeLensOptions { build_command: true, ..CodeLensOptions::default() });
         let out: Vec<String> = lenses
             .iter()
-            .map(|lens| format!("{} {} {:?} {:?}", fixture::range(&f.file, &lens.range), lens.title, lens.kind, lens.command.as_ref().map(|c| (c.name, &c.arguments))))
+            .map(|lens| format!("{} {} {:?}", fixture::range(&f.file, &lens.range), lens.title, lens.kind))
             .collect();
         expect![[r#"
-            2:1-2:13 ▶ Build image BuildImage Some(("kubefile-ls.build", []))
-            2:1-2:13 2 images will be saved ImagesSaved { count: 2 } Some(("kubefile-ls.showImages", ["nginx:1", "redis:7"]))"#]].assert_eq(&out.join("\n"));
+            2:1-2:13 ▶ Build image BuildImage
+            2:1-2:13 2 images will be saved ImagesSaved { count: 2 }"#]].assert_eq(&out.join("\n"));
         let zh = code_lenses(&f.file, f.facts(), &CodeLensOptions { locale: Locale::ZhCn, ..CodeLensOptions::default() });
         assert_eq!(zh[0].title, "将保存 2 个镜像");
     }

@@ -65,7 +65,7 @@ pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
                 } else {
                     sources
                         .iter()
-                        .map(|node| CopySource { node: *node, path: resolve(*node).map(|p| normalize_context_source(p)) })
+                        .map(|node| CopySource { node: *node, path: resolve(*node).map(normalize_context_source) })
                         .collect()
                 };
                 copies.push(Copy { instruction: *instruction, sources, destination });

@@ -5,6 +5,9 @@
 //! `startCharacter` unless the client folds whole lines only) and `range.end` into `endLine`.
 //! `range.end` never includes the final newline, so `endLine` is the last folded line.
 
+use tree_sitter::TreeCursor;
+
+use super::navigation::KindIds;
 use crate::syntax::{SourceFile, TextRange};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,102 +25,144 @@ pub struct FoldingRange {
     pub collapsed_text: Option<String>,
 }
 
+/// One cursor walk over the top-level nodes. Lines are compared through the text between nodes
+/// (no line lookups), and an instruction's children are visited only for heredocs.
 pub fn folding_ranges(file: &SourceFile) -> Vec<FoldingRange> {
     let text = file.text();
-    let index = file.line_index();
-    let line = |offset: usize| index.line_of(offset);
-    let trim_end = |end: usize| {
-        let mut end = end;
-        while end > 0 && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
-            end -= 1;
-        }
-        end
-    };
-    let mut out = Vec::new();
-    // The open stage: (FROM node start, FROM first line text, end of its last instruction).
-    let mut stage: Option<(usize, usize, usize)> = None;
-    let close_stage = |stage: &mut Option<(usize, usize, usize)>, out: &mut Vec<FoldingRange>| {
-        if let Some((start, from_end, end)) = stage.take() {
-            let end = trim_end(end);
-            if line(end) > line(start) {
-                let first_line = text[start..from_end].lines().next().unwrap_or("").to_string();
-                out.push(FoldingRange { range: start..end, kind: FoldingKind::Region, collapsed_text: Some(first_line) });
-            }
-        }
-    };
-    let mut comments: Option<(usize, usize, usize)> = None; // (start, end, count)
-    let flush = |run: &mut Option<(usize, usize, usize)>, out: &mut Vec<FoldingRange>| {
-        if let Some((start, end, count)) = run.take() {
-            if count >= 2 {
-                out.push(FoldingRange { range: start..end, kind: FoldingKind::Comment, collapsed_text: None });
-            }
-        }
-    };
+    let kinds = KindIds::get();
+    let mut folds = Folds { text, out: Vec::new(), comments: None, stage: None };
     let root = file.root();
     let mut cursor = root.walk();
     if cursor.goto_first_child() {
         loop {
             let node = cursor.node();
-            let kind = node.kind();
-            if kind == "comment" {
-                comments = match comments {
-                    Some((start, end, count)) if line(node.start_byte()) == line(end) + 1 => Some((start, node.end_byte(), count + 1)),
-                    mut previous => {
-                        flush(&mut previous, &mut out);
-                        Some((node.start_byte(), node.end_byte(), 1))
-                    }
-                };
-            } else if kind.ends_with("_instruction") {
-                flush(&mut comments, &mut out);
-                let (start, end) = (node.start_byte(), trim_end(node.end_byte()));
-                let multiline = line(end) > line(start);
-                if kind == "from_instruction" {
-                    close_stage(&mut stage, &mut out);
-                    stage = Some((start, node.end_byte(), node.end_byte()));
-                } else if let Some(open) = stage.as_mut() {
-                    open.2 = node.end_byte();
+            let kind = node.kind_id();
+            let (start, end) = (node.start_byte(), node.end_byte());
+            if kind == kinds.comment {
+                folds.comment(start, end);
+            } else if kinds.is_instruction(kind) {
+                folds.flush_comments();
+                let end = trim_newlines(text, start, end);
+                if kind == kinds.from_instruction {
+                    folds.close_stage();
+                    folds.stage = Some(Stage { start, from_end: end, end });
+                } else if let Some(open) = folds.stage.as_mut() {
+                    open.end = end;
                 }
-                if multiline {
-                    out.push(FoldingRange { range: start..end, kind: FoldingKind::Region, collapsed_text: None });
-                    if matches!(kind, "run_instruction" | "copy_instruction" | "add_instruction") && text[start..end].contains("<<") {
-                        heredoc_folds(&mut cursor, file, line(start), &mut out);
+                if has_newline(&text[start..end]) {
+                    folds.out.push(FoldingRange { range: start..end, kind: FoldingKind::Region, collapsed_text: None });
+                    let heredocs = kind == kinds.run_instruction || kind == kinds.copy_instruction || kind == kinds.add_instruction;
+                    if heredocs && text[start..end].contains("<<") {
+                        heredoc_folds(&mut cursor, text, kinds, start, &mut folds.out);
                     }
                 }
             } else {
-                flush(&mut comments, &mut out);
+                folds.flush_comments();
             }
             if !cursor.goto_next_sibling() {
                 break;
             }
         }
     }
-    flush(&mut comments, &mut out);
-    close_stage(&mut stage, &mut out);
+    folds.flush_comments();
+    folds.close_stage();
+    let mut out = folds.out;
     // A stage fold that starts where a multi-line FROM fold starts replaces it.
     out.sort_by_key(|fold| (fold.range.start, std::cmp::Reverse(fold.range.end)));
     out.dedup_by(|later, earlier| later.range.start == earlier.range.start && earlier.collapsed_text.is_some());
     out
 }
 
+/// The open stage: its FROM (start, end of the FROM) and the end of its last instruction.
+struct Stage {
+    start: usize,
+    from_end: usize,
+    end: usize,
+}
+
+/// A run of comments on consecutive lines.
+struct CommentRun {
+    start: usize,
+    end: usize,
+    count: usize,
+}
+
+struct Folds<'a> {
+    text: &'a str,
+    out: Vec<FoldingRange>,
+    comments: Option<CommentRun>,
+    stage: Option<Stage>,
+}
+
+impl Folds<'_> {
+    fn comment(&mut self, start: usize, end: usize) {
+        match self.comments.as_mut() {
+            // The next line: exactly one line break since the previous comment.
+            Some(run) if newlines(&self.text[run.end..start]) == 1 => {
+                run.end = end;
+                run.count += 1;
+            }
+            _ => {
+                self.flush_comments();
+                self.comments = Some(CommentRun { start, end, count: 1 });
+            }
+        }
+    }
+
+    fn flush_comments(&mut self) {
+        if let Some(run) = self.comments.take() {
+            if run.count >= 2 {
+                self.out.push(FoldingRange { range: run.start..run.end, kind: FoldingKind::Comment, collapsed_text: None });
+            }
+        }
+    }
+
+    fn close_stage(&mut self) {
+        if let Some(stage) = self.stage.take() {
+            if has_newline(&self.text[stage.start..stage.end]) {
+                let first_line = self.text[stage.start..stage.from_end].lines().next().unwrap_or("").to_string();
+                self.out.push(FoldingRange { range: stage.start..stage.end, kind: FoldingKind::Region, collapsed_text: Some(first_line) });
+            }
+        }
+    }
+}
+
+/// `end` moved back before any line breaks that end `text[start..end]`.
+fn trim_newlines(text: &str, start: usize, mut end: usize) -> usize {
+    while end > start && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    end
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn has_newline(text: &str) -> bool {
+    text.as_bytes().contains(&b'\n')
+}
+
+fn newlines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
+}
+
 /// Folds for the second and later heredocs of the instruction under `cursor` (the first one's
 /// body starts right after the instruction line, which already folds).
-fn heredoc_folds(cursor: &mut tree_sitter::TreeCursor<'_>, file: &SourceFile, instruction_line: usize, out: &mut Vec<FoldingRange>) {
-    let index = file.line_index();
-    let text = file.text();
+fn heredoc_folds(cursor: &mut TreeCursor<'_>, text: &str, kinds: &KindIds, instruction_start: usize, out: &mut Vec<FoldingRange>) {
     if !cursor.goto_first_child() {
         return;
     }
     loop {
         let child = cursor.node();
-        if child.kind() == "heredoc_block" {
-            let body_line = index.line_of(child.start_byte());
-            if body_line > instruction_line + 1 {
-                let start = index.line_start(body_line - 1);
-                let mut end = child.end_byte();
-                while end > 0 && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
-                    end -= 1;
-                }
-                out.push(FoldingRange { range: start..end, kind: FoldingKind::Region, collapsed_text: None });
+        if child.kind_id() == kinds.heredoc_block {
+            // From the line before the body (the line with its `<<` marker), unless that is the
+            // instruction's first line.
+            let body_line = line_start(text, child.start_byte());
+            let before = line_start(text, body_line.saturating_sub(1));
+            if before > instruction_start {
+                let end = trim_newlines(text, child.start_byte(), child.end_byte());
+                out.push(FoldingRange { range: before..end, kind: FoldingKind::Region, collapsed_text: None });
             }
         }
         if !cursor.goto_next_sibling() {

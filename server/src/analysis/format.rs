@@ -15,7 +15,7 @@
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::TextEdit;
+use super::{navigation::KindIds, TextEdit};
 use crate::syntax::{ast, SourceFile, TextRange};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,10 +187,10 @@ impl<'a> Formatter<'a> {
         }
     }
 
-    fn edit(&mut self, range: TextRange, new_text: impl Into<String>) {
-        let new_text = new_text.into();
-        if self.text[range.clone()] != new_text {
-            self.edits.push(TextEdit { range, new_text });
+    /// An edit, unless the text already reads `new_text`.
+    fn edit(&mut self, range: TextRange, new_text: &str) {
+        if self.text[range.clone()] != *new_text {
+            self.edits.push(TextEdit { range, new_text: new_text.to_string() });
         }
     }
 
@@ -199,15 +199,17 @@ impl<'a> Formatter<'a> {
     }
 
     fn run(&mut self) {
+        let kinds = KindIds::get();
         let root = self.file.root();
         let mut cursor = root.walk();
         if cursor.goto_first_child() {
             loop {
                 let node = cursor.node();
-                match node.kind_name() {
-                    "comment" | "parser_directive" => self.strip_indent(node.start_byte()),
-                    kind if kind.ends_with("_instruction") => self.instruction(node, &mut cursor),
-                    _ => {}
+                let kind = node.kind_id();
+                if kind == kinds.comment || kind == kinds.parser_directive {
+                    self.strip_indent(node.start_byte());
+                } else if kinds.is_instruction(kind) {
+                    self.instruction(node, &mut cursor);
                 }
                 if !cursor.goto_next_sibling() {
                     break;
@@ -289,7 +291,7 @@ impl<'a> Formatter<'a> {
             let start = node.start_byte();
             let word = node_text.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
             if node_text[..word].bytes().any(|b| b.is_ascii_lowercase()) {
-                self.edit(start..start + word, node_text[..word].to_ascii_uppercase());
+                self.edit(start..start + word, &node_text[..word].to_ascii_uppercase());
             }
             let blanks = node_text[word..].bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
             let after = node_text.as_bytes().get(word + blanks);
@@ -322,7 +324,7 @@ impl<'a> Formatter<'a> {
                         first_is_keyword = true;
                     }
                     if word.bytes().any(|b| b.is_ascii_lowercase()) {
-                        self.edit(child.byte_range(), word.to_ascii_uppercase());
+                        self.edit(child.byte_range(), &word.to_ascii_uppercase());
                     }
                 }
             } else {
@@ -348,7 +350,7 @@ impl<'a> Formatter<'a> {
         cursor.goto_parent();
         if top && clean && self.options.legacy_key_value && pairs == 1 && matches!(kind, "env_instruction" | "label_instruction") {
             if let Some(pair) = legacy {
-                self.legacy_pair(pair);
+                self.legacy_pair(node, pair);
             }
         }
     }
@@ -362,6 +364,7 @@ impl<'a> Formatter<'a> {
         let first_row = node.start_position().row;
         let mut quote: Option<char> = None;
         let mut continued = false;
+        let mut after_blank = false;
         let mut escape_at = 0;
         let mut line = node.start_byte();
         let mut row = first_row;
@@ -372,6 +375,7 @@ impl<'a> Formatter<'a> {
             let is_frozen = frozen.iter().any(|(a, b)| *a <= row && row <= *b);
             if is_frozen {
                 continued = false;
+                after_blank = false;
                 line = line_end + 1;
                 row += 1;
                 continue;
@@ -379,9 +383,12 @@ impl<'a> Formatter<'a> {
             let indent_len = content.len() - content.trim_start_matches([' ', '\t']).len();
             let rest = &content[indent_len..];
             let comment = continued && quote.is_none() && rest.starts_with('#');
-            if continued && quote.is_none() && !rest.is_empty() {
+            // After a blank line inside a continuation the indentation decides how the grammar
+            // recovers from the (BuildKit-valid) gap, so it is left as written.
+            if continued && quote.is_none() && !rest.is_empty() && !after_blank {
                 self.indent_continuation(line, indent_len, escape_at);
             }
+            after_blank = continued && rest.is_empty() || (after_blank && comment);
             if !comment {
                 quote = scan_quotes(if row == first_row { content } else { rest }, quote, escape);
             }
@@ -418,14 +425,24 @@ impl<'a> Formatter<'a> {
         if self.options.keep_aligned_continuations && self.options.width(indent) > self.options.width(&self.unit) {
             return;
         }
-        let unit = self.unit.clone();
-        self.edit(line..line + indent_len, unit);
+        self.edits.push(TextEdit { range: line..line + indent_len, new_text: self.unit.clone() });
     }
 
     /// `ENV key value` → `ENV key=value` when the meaning is kept.
-    fn legacy_pair(&mut self, pair: Node<'a>) {
+    fn legacy_pair(&mut self, instruction: Node<'a>, pair: Node<'a>) {
         let (Some(key), Some(value)) = (pair.child_by_field_name("key"), pair.child_by_field_name("value")) else { return };
         if key.start_position().row != value.end_position().row {
+            return;
+        }
+        // A line continuation after the end of the instruction means the tree ended it early
+        // (at NUL bytes, say): the rewritten line would take the next line in and parse differently.
+        let end = instruction.end_byte();
+        if self.text[end..memchr_newline(self.text, end)].trim_end().ends_with(self.escape) {
+            return;
+        }
+        // BuildKit splits `KEY value` at the first blank, whatever the quotes: a key with a quote
+        // or an escape in it (`k"x "y z`) does not read the same once written `key=value`.
+        if self.file.node_text(key).contains(['"', '\'', '`', '\\', self.escape]) {
             return;
         }
         let raw = self.file.node_text(value);
@@ -434,12 +451,12 @@ impl<'a> Formatter<'a> {
             self.edit(gap, "=");
         } else if !raw.contains(['"', '\'', '`', self.escape]) {
             self.edit(gap, "=");
-            self.edit(value.byte_range(), format!("\"{raw}\""));
+            self.edit(value.byte_range(), &format!("\"{raw}\""));
         }
     }
 
     fn json_array(&mut self, array: Node<'a>, cursor: &mut tree_sitter::TreeCursor<'a>) {
-        if array.start_position().row != array.end_position().row {
+        if array.start_position().row != array.end_position().row || !json_needs_normalizing(self.file.node_text(array)) {
             return;
         }
         let mut normalized = String::with_capacity(array.end_byte() - array.start_byte());
@@ -462,7 +479,7 @@ impl<'a> Formatter<'a> {
             cursor.goto_parent();
         }
         normalized.push(']');
-        self.edit(array.byte_range(), normalized);
+        self.edit(array.byte_range(), &normalized);
     }
 }
 
@@ -488,16 +505,10 @@ fn json_needs_normalizing(text: &str) -> bool {
         } else {
             match b {
                 b'"' => in_string = true,
-                b',' => {
-                    if bytes.get(i + 1) != Some(&b' ') || bytes.get(i + 2).is_some_and(|b| b.is_ascii_whitespace()) {
-                        return true;
-                    }
+                b',' if bytes.get(i + 1) != Some(&b' ') || bytes.get(i + 2).is_some_and(|b| b.is_ascii_whitespace()) => {
+                    return true;
                 }
-                b' ' | b'\t' => {
-                    if !matches!(bytes.get(i.wrapping_sub(1)), Some(b',')) {
-                        return true;
-                    }
-                }
+                b' ' | b'\t' if !matches!(bytes.get(i.wrapping_sub(1)), Some(b',')) => return true,
                 b']' => return false,
                 _ => {}
             }
@@ -508,7 +519,7 @@ fn json_needs_normalizing(text: &str) -> bool {
 }
 
 fn memchr_newline(text: &str, from: usize) -> usize {
-    text.as_bytes()[from..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| from + i)
+    text[from..].find('\n').map_or(text.len(), |i| from + i)
 }
 
 /// The quote state after `line`, starting in `quote`: double and single quotes as the shell and

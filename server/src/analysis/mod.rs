@@ -12,6 +12,7 @@ pub mod actions;
 pub mod folding;
 pub mod symbols;
 pub mod completion;
+pub mod completion_images;
 pub mod docs;
 #[cfg(test)] mod fixture;
 pub mod format;

@@ -5,12 +5,18 @@ use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
 use crate::{
-    sealos::ImageType,
+    sealos::{
+        labels::{self, LabelRole},
+        ImageType,
+    },
     syntax::{
         ast::{self, Instruction},
-        SourceFile,
+        SourceFile, TextRange,
     },
 };
+
+/// The labels that give the image type.
+const TYPE_KEYS: &[&str] = &["sealos.io.type", "apps.sealos.io/type"];
 
 /// One build stage: a FROM and the instructions up to the next FROM.
 pub struct Stage<'t> {
@@ -28,10 +34,34 @@ impl Stage<'_> {
 
     /// A base from labring's kubernetes images makes the stage inherit rootfs type and labels.
     pub fn inherits_rootfs(&self) -> bool {
-        let repository = self.base.split(['@', ':']).next().unwrap_or("");
-        let repository = repository.trim_start_matches("docker.io/");
-        repository.starts_with("labring/kubernetes") || repository.starts_with("labring/k3s")
+        inherits_rootfs(&self.base)
     }
+}
+
+/// Whether a base image (as written, quotes removed) gives the stage rootfs type and labels.
+fn inherits_rootfs(base: &str) -> bool {
+    let repository = base.split(['@', ':']).next().unwrap_or("");
+    let repository = repository.trim_start_matches("docker.io/");
+    repository.starts_with("labring/kubernetes") || repository.starts_with("labring/k3s")
+}
+
+/// The first non-empty value among `keys` in `(key, value)` labels, as sealos's
+/// `maps.GetFromKeys` reads it (the last LABEL of a key wins, as in the image config).
+fn value_from_keys<'l>(labels: impl DoubleEndedIterator<Item = (&'l str, &'l str)> + Clone, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|key| {
+        labels.clone().rev().find(|(k, _)| k == key).map(|(_, value)| value.to_string()).filter(|v| !v.is_empty())
+    })
+}
+
+/// The image type from the type label's value and the final stage's base.
+fn decide_image_type(type_label: Option<String>, final_base: Option<&str>) -> (Option<ImageType>, TypeSource) {
+    if let Some(value) = type_label {
+        return (ImageType::parse(&value), TypeSource::Label);
+    }
+    if final_base.is_some_and(inherits_rootfs) {
+        return (Some(ImageType::Rootfs), TypeSource::Base);
+    }
+    (Some(ImageType::Application), TypeSource::Default)
 }
 
 /// A LABEL pair of the final stage.
@@ -112,26 +142,410 @@ impl<'t> Model<'t> {
     /// The first non-empty value among `keys`, as sealos's `maps.GetFromKeys` reads it (the last
     /// LABEL of a key wins, as in the image config).
     pub fn label_value(&self, labels: &[Label<'t>], keys: &[&str]) -> Option<String> {
-        keys.iter().find_map(|key| {
-            labels.iter().rev().find(|label| label.key == *key).map(|label| label.value.clone()).filter(|v| !v.is_empty())
-        })
+        value_from_keys(labels.iter().map(|label| (label.key.as_str(), label.value.as_str())), keys)
     }
 
     /// The image type sealos will see, with where it comes from. `None` for a type label whose
     /// value is not a valid type (sealos then never runs the image).
     pub fn image_type(&self) -> (Option<ImageType>, TypeSource) {
         let labels = self.labels();
-        if let Some(value) = self.label_value(&labels, &["sealos.io.type", "apps.sealos.io/type"]) {
-            return (ImageType::parse(&value), TypeSource::Label);
-        }
-        if self.final_stage().is_some_and(Stage::inherits_rootfs) {
-            return (Some(ImageType::Rootfs), TypeSource::Base);
-        }
-        (Some(ImageType::Application), TypeSource::Default)
+        let type_label = self.label_value(&labels, TYPE_KEYS);
+        decide_image_type(type_label, self.final_stage().map(|stage| stage.base.as_str()))
     }
 
     /// The stage an instruction belongs to.
     pub fn stage_of(&self, node: Node<'_>) -> Option<&Stage<'t>> {
         self.stages.iter().rev().find(|stage| stage.from.node.start_byte() <= node.start_byte())
+    }
+}
+
+// --- Outline: the model as owned data, for analysis that is kept between edits ------------------
+
+/// What a top-level node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    From,
+    Run,
+    Cmd,
+    Label,
+    Maintainer,
+    Expose,
+    Env,
+    Add,
+    Copy,
+    Entrypoint,
+    Volume,
+    User,
+    Workdir,
+    Arg,
+    Onbuild,
+    Stopsignal,
+    Healthcheck,
+    Shell,
+    Unknown,
+    Comment,
+    Directive,
+    /// An ERROR node or a token outside any instruction.
+    Other,
+}
+
+impl ItemKind {
+    pub fn of(node: Node<'_>) -> ItemKind {
+        match node.kind_name() {
+            "from_instruction" => ItemKind::From,
+            "run_instruction" => ItemKind::Run,
+            "cmd_instruction" => ItemKind::Cmd,
+            "label_instruction" => ItemKind::Label,
+            "maintainer_instruction" => ItemKind::Maintainer,
+            "expose_instruction" => ItemKind::Expose,
+            "env_instruction" => ItemKind::Env,
+            "add_instruction" => ItemKind::Add,
+            "copy_instruction" => ItemKind::Copy,
+            "entrypoint_instruction" => ItemKind::Entrypoint,
+            "volume_instruction" => ItemKind::Volume,
+            "user_instruction" => ItemKind::User,
+            "workdir_instruction" => ItemKind::Workdir,
+            "arg_instruction" => ItemKind::Arg,
+            "onbuild_instruction" => ItemKind::Onbuild,
+            "stopsignal_instruction" => ItemKind::Stopsignal,
+            "healthcheck_instruction" => ItemKind::Healthcheck,
+            "shell_instruction" => ItemKind::Shell,
+            "unknown_instruction" => ItemKind::Unknown,
+            "comment" => ItemKind::Comment,
+            "parser_directive" => ItemKind::Directive,
+            _ => ItemKind::Other,
+        }
+    }
+
+    pub fn is_instruction(self) -> bool {
+        !matches!(self, ItemKind::Comment | ItemKind::Directive | ItemKind::Other)
+    }
+
+    /// Instructions whose words buildah expands at build time.
+    pub fn expanded_at_build(self) -> bool {
+        matches!(
+            self,
+            ItemKind::Env
+                | ItemKind::Label
+                | ItemKind::Copy
+                | ItemKind::Add
+                | ItemKind::Workdir
+                | ItemKind::User
+                | ItemKind::Expose
+                | ItemKind::Volume
+                | ItemKind::Stopsignal
+                | ItemKind::Arg
+        )
+    }
+}
+
+/// A byte range relative to the start of its item, so an item moved by an edit above it keeps
+/// its spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn new(item_start: usize, node: Node<'_>) -> Span {
+        let relative = |offset: usize| u32::try_from(offset - item_start).unwrap_or(u32::MAX);
+        Span { start: relative(node.start_byte()), end: relative(node.end_byte()) }
+    }
+}
+
+/// The stage a FROM starts.
+#[derive(Clone, Debug)]
+pub struct FromItem {
+    /// The base image as written, with quotes removed.
+    pub base: String,
+    pub image: Option<Span>,
+    pub name: Option<String>,
+    /// The stage name after `AS`.
+    pub alias: Option<Span>,
+}
+
+/// A LABEL pair.
+#[derive(Clone, Debug)]
+pub struct LabelPair {
+    pub key: String,
+    pub key_span: Span,
+    pub value: String,
+    pub value_span: Option<Span>,
+}
+
+/// A variable use: `$X`, `${X...}` or, in CMD/ENTRYPOINT, sealos's `$(X)`.
+#[derive(Clone, Debug)]
+pub struct Use {
+    pub span: Span,
+    pub name: Span,
+    /// `${X:-...}` and the other modifiers that give a value when X is unset.
+    pub handles_unset: bool,
+}
+
+/// One top-level node (instruction, comment, directive or stray text), summarised as owned data:
+/// what the rules that look across instructions need, and nothing that borrows the tree.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub start: usize,
+    pub end: usize,
+    /// The instruction keyword as written.
+    pub keyword: Option<Span>,
+    pub from: Option<FromItem>,
+    /// COPY `--from=` value: its text with quotes removed, and where it is.
+    pub copy_from: Option<(String, Span)>,
+    /// ENV and ARG: each defined name and its key.
+    pub definitions: Vec<(String, Span)>,
+    pub labels: Vec<LabelPair>,
+    /// WORKDIR: its path with quotes removed, and where it is.
+    pub workdir: Option<(String, Span)>,
+    /// CMD/ENTRYPOINT: the variables sealos expands at `sealos run`; instructions expanded at
+    /// build time: the variables buildah expands (minus label values sealos or the node expands).
+    pub uses: Vec<Use>,
+}
+
+impl Item {
+    /// Summarises a top-level node.
+    pub fn new(file: &SourceFile, node: Node<'_>) -> Item {
+        let kind = ItemKind::of(node);
+        let start = node.start_byte();
+        let span = |node: Node<'_>| Span::new(start, node);
+        let mut item = Item {
+            kind,
+            start,
+            end: node.end_byte(),
+            keyword: None,
+            from: None,
+            copy_from: None,
+            definitions: Vec::new(),
+            labels: Vec::new(),
+            workdir: None,
+            uses: Vec::new(),
+        };
+        if !kind.is_instruction() {
+            return item;
+        }
+        let instruction = Instruction { node };
+        item.keyword = instruction.keyword_node().map(span);
+        let has_dollar = file.node_text(node).contains('$');
+        match kind {
+            ItemKind::From => {
+                let image = node.child_by_field_name("image");
+                let alias = node.child_by_field_name("as");
+                item.from = Some(FromItem {
+                    base: image.map_or_else(String::new, |node| ast::literal_text(file, node)),
+                    image: image.map(span),
+                    name: alias.map(|node| ast::literal_text(file, node)),
+                    alias: alias.map(span),
+                });
+            }
+            ItemKind::Copy => {
+                item.copy_from = instruction
+                    .flag(file, "from")
+                    .and_then(|flag| flag.value_node())
+                    .map(|value| (ast::literal_text(file, value), span(value)));
+            }
+            ItemKind::Env | ItemKind::Arg => {
+                for child in ast::named_children(node) {
+                    let key = match child.kind_name() {
+                        "key_value_pair" => child.child_by_field_name("key"),
+                        "arg_name" => Some(child),
+                        _ => None,
+                    };
+                    if let Some(key) = key {
+                        item.definitions.push((ast::literal_text(file, key), span(key)));
+                    }
+                }
+            }
+            ItemKind::Label => {
+                for pair in instruction.pairs() {
+                    let Some(key_node) = pair.key_node() else { continue };
+                    let value_node = pair.value_node();
+                    item.labels.push(LabelPair {
+                        key: ast::literal_text(file, key_node),
+                        key_span: span(key_node),
+                        value: value_node.map_or_else(String::new, |node| ast::literal_text(file, node)),
+                        value_span: value_node.map(span),
+                    });
+                }
+            }
+            ItemKind::Workdir => {
+                item.workdir = instruction.paths().next().map(|path| (ast::literal_text(file, path), span(path)));
+            }
+            _ => {}
+        }
+        if has_dollar {
+            let mut uses = Vec::new();
+            match kind {
+                ItemKind::Cmd | ItemKind::Entrypoint => run_time_uses(node, &mut uses),
+                kind if kind.expanded_at_build() => build_time_uses(file, node, &mut uses),
+                _ => {}
+            }
+            item.uses = uses
+                .into_iter()
+                .filter_map(|use_node| {
+                    let name = use_node.child_by_field_name("name")?;
+                    let handles_unset = use_node
+                        .child_by_field_name("operator")
+                        .is_some_and(|op| matches!(file.node_text(op), ":-" | "-" | ":+" | "+" | ":?" | "?" | ":=" | "="));
+                    Some(Use { span: span(use_node), name: span(name), handles_unset })
+                })
+                .collect();
+        }
+        item
+    }
+
+    /// The absolute range of a span of this item.
+    pub fn range(&self, span: Span) -> TextRange {
+        self.start + span.start as usize..self.start + span.end as usize
+    }
+
+    /// The text of a span of this item.
+    pub fn text<'f>(&self, file: &'f SourceFile, span: Span) -> &'f str {
+        &file.text()[self.range(span)]
+    }
+
+    /// The instruction name in upper case (`FROM`), or the unknown word as written.
+    pub fn keyword_name<'f>(&self, file: &'f SourceFile) -> &'f str {
+        match (self.kind, self.keyword) {
+            (ItemKind::Unknown, Some(keyword)) => self.text(file, keyword),
+            (ItemKind::Unknown, None) => "",
+            _ => ast::kind_keyword(self.kind_name()),
+        }
+    }
+
+    /// The keyword's range, or the whole item's.
+    pub fn keyword_range(&self) -> TextRange {
+        self.keyword.map_or(self.start..self.end, |keyword| self.range(keyword))
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ItemKind::From => "from_instruction",
+            ItemKind::Run => "run_instruction",
+            ItemKind::Cmd => "cmd_instruction",
+            ItemKind::Label => "label_instruction",
+            ItemKind::Maintainer => "maintainer_instruction",
+            ItemKind::Expose => "expose_instruction",
+            ItemKind::Env => "env_instruction",
+            ItemKind::Add => "add_instruction",
+            ItemKind::Copy => "copy_instruction",
+            ItemKind::Entrypoint => "entrypoint_instruction",
+            ItemKind::Volume => "volume_instruction",
+            ItemKind::User => "user_instruction",
+            ItemKind::Workdir => "workdir_instruction",
+            ItemKind::Arg => "arg_instruction",
+            ItemKind::Onbuild => "onbuild_instruction",
+            ItemKind::Stopsignal => "stopsignal_instruction",
+            ItemKind::Healthcheck => "healthcheck_instruction",
+            ItemKind::Shell => "shell_instruction",
+            ItemKind::Unknown => "unknown_instruction",
+            ItemKind::Comment => "comment",
+            ItemKind::Directive => "parser_directive",
+            ItemKind::Other => "",
+        }
+    }
+}
+
+/// `$(X)`, `${X}` and `$X` anywhere in a CMD/ENTRYPOINT.
+fn run_time_uses<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
+    if matches!(node.kind_name(), "template_variable" | "expansion") {
+        out.push(node);
+        return;
+    }
+    for child in ast::named_children(node) {
+        run_time_uses(child, out);
+    }
+}
+
+/// Expansions in an instruction, leaving out label values that sealos or the node expands
+/// (`unescaped-dollar-in-label` reports those).
+fn build_time_uses<'t>(file: &SourceFile, node: Node<'t>, out: &mut Vec<Node<'t>>) {
+    if node.kind_name() == "expansion" {
+        out.push(node);
+        return;
+    }
+    if node.kind_name() == "key_value_pair" && node.parent().is_some_and(|p| p.kind_name() == "label_instruction") {
+        let key = node.child_by_field_name("key");
+        let key_text = key.map(|k| ast::literal_text(file, k)).unwrap_or_default();
+        if labels::find(&key_text).is_some_and(|known| matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs)) {
+            if let Some(key) = key {
+                build_time_uses(file, key, out);
+            }
+            return;
+        }
+    }
+    for child in ast::named_children(node) {
+        build_time_uses(file, child, out);
+    }
+}
+
+/// A stage in an outline: the index of its FROM and of the items up to the next FROM.
+pub struct OutlineStage<'o> {
+    pub from: &'o Item,
+    pub from_detail: &'o FromItem,
+    /// The stage's items after its FROM (comments included).
+    pub items: &'o [Item],
+}
+
+impl OutlineStage<'_> {
+    pub fn is_scratch(&self) -> bool {
+        self.from_detail.base.eq_ignore_ascii_case("scratch")
+    }
+
+    /// The stage's instructions after its FROM.
+    pub fn instructions(&self) -> impl Iterator<Item = &Item> {
+        self.items.iter().filter(|item| item.kind.is_instruction())
+    }
+}
+
+/// The items of a file with its stages: what [`Model`] gives, as owned data.
+pub struct Outline<'o> {
+    pub items: &'o [Item],
+    pub stages: Vec<OutlineStage<'o>>,
+}
+
+impl<'o> Outline<'o> {
+    pub fn new(items: &'o [Item]) -> Outline<'o> {
+        let mut stages = Vec::new();
+        let mut current: Option<(usize, &'o Item, &'o FromItem)> = None;
+        for (index, item) in items.iter().enumerate() {
+            if let Some(from_detail) = &item.from {
+                if let Some((start, from, detail)) = current.take() {
+                    stages.push(OutlineStage { from, from_detail: detail, items: &items[start + 1..index] });
+                }
+                current = Some((index, item, from_detail));
+            }
+        }
+        if let Some((start, from, detail)) = current {
+            stages.push(OutlineStage { from, from_detail: detail, items: &items[start + 1..] });
+        }
+        Outline { items, stages }
+    }
+
+    pub fn instructions(&self) -> impl Iterator<Item = &'o Item> {
+        self.items.iter().filter(|item| item.kind.is_instruction())
+    }
+
+    pub fn final_stage(&self) -> Option<&OutlineStage<'o>> {
+        self.stages.last()
+    }
+
+    /// LABEL pairs of the final stage, in order, with the item each is in.
+    pub fn labels(&self) -> Vec<(&'o Item, &'o LabelPair)> {
+        let Some(stage) = self.final_stage() else { return Vec::new() };
+        stage.items.iter().flat_map(|item| item.labels.iter().map(move |pair| (item, pair))).collect()
+    }
+
+    /// [`Model::label_value`] over [`Outline::labels`].
+    pub fn label_value(labels: &[(&Item, &LabelPair)], keys: &[&str]) -> Option<String> {
+        value_from_keys(labels.iter().map(|(_, pair)| (pair.key.as_str(), pair.value.as_str())), keys)
+    }
+
+    /// [`Model::image_type`].
+    pub fn image_type(&self) -> (Option<ImageType>, TypeSource) {
+        let type_label = Outline::label_value(&self.labels(), TYPE_KEYS);
+        decide_image_type(type_label, self.final_stage().map(|stage| stage.from_detail.base.as_str()))
     }
 }

@@ -488,6 +488,78 @@ pub(crate) fn shell_variables(text: &str) -> Vec<(TextRange, &str)> {
     out
 }
 
+// ----- node kind ids: what whole-document walks compare -----
+
+/// Node kind ids of the grammar, resolved once. Whole-document features compare a node's
+/// `kind_id()` with these (an integer compare) instead of its name. tree-sitter gives every node
+/// the canonical id of its name, so one id per name is enough.
+pub(crate) struct KindIds {
+    /// Indexed by kind id: the node is an instruction (`*_instruction`).
+    instruction: Vec<bool>,
+    pub comment: u16,
+    pub parser_directive: u16,
+    pub from_instruction: u16,
+    pub run_instruction: u16,
+    pub copy_instruction: u16,
+    pub add_instruction: u16,
+    pub env_instruction: u16,
+    pub label_instruction: u16,
+    pub arg_instruction: u16,
+    pub onbuild_instruction: u16,
+    pub maintainer_instruction: u16,
+    pub heredoc_block: u16,
+    pub key_value_pair: u16,
+    pub key: u16,
+    pub value: u16,
+    pub arg_name: u16,
+}
+
+impl KindIds {
+    pub(crate) fn get() -> &'static KindIds {
+        static IDS: std::sync::OnceLock<KindIds> = std::sync::OnceLock::new();
+        IDS.get_or_init(|| {
+            let language = crate::syntax::language();
+            let id = |name: &str| {
+                let id = language.id_for_node_kind(name, true);
+                debug_assert!(id != 0, "the grammar has no node kind {name}");
+                id
+            };
+            let instruction = (0..language.node_kind_count())
+                .map(|id| {
+                    u16::try_from(id)
+                        .ok()
+                        .and_then(|id| language.node_kind_for_id(id).filter(|_| language.node_kind_is_named(id)))
+                        .is_some_and(|name| name.ends_with("_instruction"))
+                })
+                .collect();
+            KindIds {
+                instruction,
+                comment: id("comment"),
+                parser_directive: id("parser_directive"),
+                from_instruction: id("from_instruction"),
+                run_instruction: id("run_instruction"),
+                copy_instruction: id("copy_instruction"),
+                add_instruction: id("add_instruction"),
+                env_instruction: id("env_instruction"),
+                label_instruction: id("label_instruction"),
+                arg_instruction: id("arg_instruction"),
+                onbuild_instruction: id("onbuild_instruction"),
+                maintainer_instruction: id("maintainer_instruction"),
+                heredoc_block: id("heredoc_block"),
+                key_value_pair: id("key_value_pair"),
+                key: id("key"),
+                value: id("value"),
+                arg_name: id("arg_name"),
+            }
+        })
+    }
+
+    /// Whether a node of kind `id` is an instruction.
+    pub(crate) fn is_instruction(&self, id: u16) -> bool {
+        self.instruction.get(usize::from(id)).copied().unwrap_or(false)
+    }
+}
+
 // ----- local models: what a request near one place needs, without walking the whole file -----
 
 /// The top-level node starting at or containing `offset` (or the next one after it).

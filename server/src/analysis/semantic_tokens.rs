@@ -2,8 +2,11 @@
 //! each token's text scanned once to split it at line ends). `encode` produces the LSP relative
 //! encoding and `diff` the edits of a delta request, both linear.
 
+use std::{borrow::Cow, num::NonZeroU16, sync::OnceLock};
+
 use tree_sitter::{Node, TreeCursor};
 
+use super::navigation::KindIds;
 use crate::{
     sealos::{env, labels},
     syntax::{ast, LineCol, PositionEncoding, SourceFile, TextRange},
@@ -75,7 +78,15 @@ pub struct SemanticToken {
 
 /// Tokens of the whole file, or of the instructions overlapping `range`, in document order.
 pub fn semantic_tokens(file: &SourceFile, range: Option<TextRange>) -> Vec<SemanticToken> {
-    let mut builder = Builder { file, text: file.text(), range: range.clone(), tokens: Vec::new(), stages: Vec::new() };
+    let capacity = range.as_ref().map_or(file.text().len(), |range| range.len()) / 10;
+    let mut builder = Builder {
+        file,
+        text: file.text(),
+        kinds: TokenKinds::get(),
+        range: range.clone(),
+        tokens: Vec::with_capacity(capacity),
+        stages: Vec::new(),
+    };
     let root = file.root();
     let mut cursor = root.walk();
     let started = match &range {
@@ -105,9 +116,64 @@ pub fn semantic_tokens(file: &SourceFile, range: Option<TextRange>) -> Vec<Seman
     builder.tokens
 }
 
+/// The node kinds and fields the tokens depend on, resolved once (the walk compares ids).
+struct TokenKinds {
+    common: &'static KindIds,
+    instruction_name: u16,
+    flag: u16,
+    image_spec: u16,
+    image_alias: u16,
+    expose_port: u16,
+    signal: u16,
+    shell_command: u16,
+    shell_fragment: u16,
+    heredoc_marker: u16,
+    line_continuation: u16,
+    expansion: u16,
+    template_variable: u16,
+    name_field: Option<NonZeroU16>,
+    value_field: Option<NonZeroU16>,
+    operator_field: Option<NonZeroU16>,
+    argument_field: Option<NonZeroU16>,
+    key_field: Option<NonZeroU16>,
+}
+
+impl TokenKinds {
+    fn get() -> &'static TokenKinds {
+        static KINDS: OnceLock<TokenKinds> = OnceLock::new();
+        KINDS.get_or_init(|| {
+            let language = crate::syntax::language();
+            let id = |name: &str| language.id_for_node_kind(name, true);
+            TokenKinds {
+                common: KindIds::get(),
+                instruction_name: id("instruction_name"),
+                flag: id("flag"),
+                image_spec: id("image_spec"),
+                image_alias: id("image_alias"),
+                expose_port: id("expose_port"),
+                signal: id("signal"),
+                shell_command: id("shell_command"),
+                shell_fragment: id("shell_fragment"),
+                heredoc_marker: id("heredoc_marker"),
+                line_continuation: id("line_continuation"),
+                expansion: id("expansion"),
+                template_variable: id("template_variable"),
+                name_field: language.field_id_for_name("name"),
+                value_field: language.field_id_for_name("value"),
+                operator_field: language.field_id_for_name("operator"),
+                argument_field: language.field_id_for_name("argument"),
+                key_field: language.field_id_for_name("key"),
+            }
+        })
+    }
+}
+
+/// Walks the tree with one cursor: every method that takes the cursor gets it on the node it
+/// is given and leaves it there.
 struct Builder<'a> {
     file: &'a SourceFile,
     text: &'a str,
+    kinds: &'static TokenKinds,
     range: Option<TextRange>,
     tokens: Vec<SemanticToken>,
     /// Stage names declared so far (lower case).
@@ -145,18 +211,30 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn top(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
-        match node.kind() {
-            "comment" => self.push(node.byte_range(), TokenType::Comment, 0),
-            "parser_directive" => self.push(node.byte_range(), TokenType::Macro, 0),
-            kind if kind.ends_with("_instruction") => self.instruction(node, cursor),
-            _ => {}
+    /// A word's text without quotes and escapes, borrowed when it has none.
+    fn literal(&self, node: Node<'_>) -> Cow<'a, str> {
+        let text = &self.text[node.byte_range()];
+        if text.contains(['"', '\'', '\\', '`']) {
+            Cow::Owned(ast::literal_text(self.file, node))
+        } else {
+            Cow::Borrowed(text)
         }
     }
 
-    /// Tokens of the instruction under `cursor` (the cursor is left on it).
-    fn instruction(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
-        let kind = node.kind();
+    fn top(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        let kind = node.kind_id();
+        let common = self.kinds.common;
+        if kind == common.comment {
+            self.push(node.byte_range(), TokenType::Comment, 0);
+        } else if kind == common.parser_directive {
+            self.push(node.byte_range(), TokenType::Macro, 0);
+        } else if common.is_instruction(kind) {
+            self.instruction(kind, cursor);
+        }
+    }
+
+    /// Tokens of the instruction under `cursor`.
+    fn instruction(&mut self, kind: u16, cursor: &mut TreeCursor<'a>) {
         if !cursor.goto_first_child() {
             return;
         }
@@ -170,209 +248,253 @@ impl<'a> Builder<'a> {
         cursor.goto_parent();
     }
 
-    fn instruction_child(&mut self, kind: &str, child: Node<'a>, cursor: &mut TreeCursor<'a>) {
-        {
-            if !child.is_named() {
-                let word = self.file.node_text(child);
-                if !word.is_empty() && word.bytes().all(|c| c.is_ascii_alphabetic()) {
-                    let deprecated = if kind == "maintainer_instruction" { modifiers::DEPRECATED } else { 0 };
-                    self.push(child.byte_range(), TokenType::Keyword, deprecated);
-                }
-                return;
+    fn instruction_child(&mut self, instruction: u16, child: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        let kinds = self.kinds;
+        let common = kinds.common;
+        if !child.is_named() {
+            let word = &self.text[child.byte_range()];
+            if !word.is_empty() && word.bytes().all(|c| c.is_ascii_alphabetic()) {
+                let deprecated = if instruction == common.maintainer_instruction { modifiers::DEPRECATED } else { 0 };
+                self.push(child.byte_range(), TokenType::Keyword, deprecated);
             }
-            match child.kind() {
-                k if k.ends_with("_instruction") => self.instruction(child, cursor),
-                "comment" => self.push(child.byte_range(), TokenType::Comment, 0),
-                "instruction_name" => {}
-                "flag" => self.flag(child),
-                "image_spec" => {
-                    let text = ast::literal_text(self.file, child).to_ascii_lowercase();
-                    let token = if self.stages.contains(&text) { TokenType::Class } else { TokenType::Namespace };
-                    self.with_holes(child, token, 0);
-                }
-                "image_alias" => {
-                    self.push(child.byte_range(), TokenType::Class, modifiers::DECLARATION);
-                    self.stages.push(ast::literal_text(self.file, child).to_ascii_lowercase());
-                }
-                "key_value_pair" => self.pair(kind, child),
-                "arg_name" => self.push(child.byte_range(), TokenType::Variable, modifiers::DECLARATION),
-                "expose_port" => self.with_holes(child, TokenType::Number, 0),
-                "signal" => self.with_holes(child, TokenType::EnumMember, 0),
-                "shell_command" => self.shell(child, kind == "run_instruction"),
-                "heredoc_marker" | "heredoc_block" => self.push(child.byte_range(), TokenType::String, 0),
-                "line_continuation" => {}
-                _ => self.with_holes(child, TokenType::String, 0),
-            }
-        }
-    }
-
-    fn flag(&mut self, flag: Node<'a>) {
-        let Some(name) = flag.child_by_field_name("name") else {
-            self.push(flag.byte_range(), TokenType::Parameter, 0);
             return;
-        };
-        self.push(flag.start_byte()..name.end_byte(), TokenType::Parameter, 0);
-        let value = flag.child_by_field_name("value");
-        let equals_end = value.map_or(flag.end_byte(), |v| v.start_byte());
-        if self.text[name.end_byte()..equals_end].starts_with('=') {
-            self.push(name.end_byte()..name.end_byte() + 1, TokenType::Operator, 0);
         }
-        if let Some(value) = value {
-            let flag_name = self.file.node_text(name);
-            let text = ast::literal_text(self.file, value).to_ascii_lowercase();
-            let token = if flag_name == "from" && (self.stages.contains(&text) || text.bytes().all(|b| b.is_ascii_digit())) {
-                TokenType::Class
-            } else {
-                TokenType::String
-            };
-            self.with_holes(value, token, 0);
+        let kind = child.kind_id();
+        if common.is_instruction(kind) {
+            self.instruction(kind, cursor);
+        } else if kind == common.comment {
+            self.push(child.byte_range(), TokenType::Comment, 0);
+        } else if kind == kinds.instruction_name || kind == kinds.line_continuation {
+            // No token: an unknown instruction's word is not a keyword.
+        } else if kind == kinds.flag {
+            self.flag(child, cursor);
+        } else if kind == kinds.image_spec {
+            let text = self.literal(child).to_ascii_lowercase();
+            let token = if self.stages.contains(&text) { TokenType::Class } else { TokenType::Namespace };
+            self.with_holes(child, token, cursor);
+        } else if kind == kinds.image_alias {
+            self.push(child.byte_range(), TokenType::Class, modifiers::DECLARATION);
+            let name = self.literal(child).to_ascii_lowercase();
+            self.stages.push(name);
+        } else if kind == common.key_value_pair {
+            self.pair(instruction, child, cursor);
+        } else if kind == common.arg_name {
+            self.push(child.byte_range(), TokenType::Variable, modifiers::DECLARATION);
+        } else if kind == kinds.expose_port {
+            self.with_holes(child, TokenType::Number, cursor);
+        } else if kind == kinds.signal {
+            self.with_holes(child, TokenType::EnumMember, cursor);
+        } else if kind == kinds.shell_command {
+            self.shell(instruction == common.run_instruction, cursor);
+        } else if kind == kinds.heredoc_marker || kind == common.heredoc_block {
+            self.push(child.byte_range(), TokenType::String, 0);
+        } else {
+            self.with_holes(child, TokenType::String, cursor);
         }
     }
 
-    fn pair(&mut self, instruction: &str, pair: Node<'a>) {
-        let key = pair.child_by_field_name("key");
+    fn flag(&mut self, flag: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        let kinds = self.kinds;
+        let mut name: Option<Node<'a>> = None;
+        if cursor.goto_first_child() {
+            loop {
+                let field = cursor.field_id();
+                if field.is_some() && field == kinds.name_field {
+                    let node = cursor.node();
+                    self.push(flag.start_byte()..node.end_byte(), TokenType::Parameter, 0);
+                    if self.text[node.end_byte()..flag.end_byte()].starts_with('=') {
+                        self.push(node.end_byte()..node.end_byte() + 1, TokenType::Operator, 0);
+                    }
+                    name = Some(node);
+                } else if field.is_some() && field == kinds.value_field {
+                    if let Some(name) = name {
+                        let value = cursor.node();
+                        // Only `--from` names a stage (or its index).
+                        let stage = &self.text[name.byte_range()] == "from" && {
+                            let text = self.literal(value).to_ascii_lowercase();
+                            self.stages.contains(&text) || text.bytes().all(|b| b.is_ascii_digit())
+                        };
+                        self.with_holes(value, if stage { TokenType::Class } else { TokenType::String }, cursor);
+                    }
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
+        }
+        if name.is_none() {
+            self.push(flag.byte_range(), TokenType::Parameter, 0);
+        }
+    }
+
+    fn pair(&mut self, instruction: u16, pair: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        let kinds = self.kinds;
         let mut role = None;
-        if let Some(key) = key {
-            if instruction == "label_instruction" {
-                let name = ast::literal_text(self.file, key);
-                role = labels::find(&name).map(|known| known.role);
-                self.with_holes(key, TokenType::Property, 0);
-            } else {
-                let name = ast::literal_text(self.file, key);
-                self.push(key.byte_range(), TokenType::Variable, modifiers::DECLARATION | variable_modifiers(&name));
+        let mut key_end = None;
+        let mut has_value = false;
+        if cursor.goto_first_child() {
+            loop {
+                let field = cursor.field_id();
+                if field.is_some() && field == kinds.key_field {
+                    let key = cursor.node();
+                    let name = self.literal(key);
+                    if instruction == kinds.common.label_instruction {
+                        role = labels::find(&name).map(|known| known.role);
+                        self.with_holes(key, TokenType::Property, cursor);
+                    } else {
+                        let modifiers = modifiers::DECLARATION | variable_modifiers(&name);
+                        self.push(key.byte_range(), TokenType::Variable, modifiers);
+                    }
+                    key_end = Some(key.end_byte());
+                } else if field.is_some() && field == kinds.value_field {
+                    let value = cursor.node();
+                    if let Some(key_end) = key_end {
+                        self.equals(key_end..value.start_byte());
+                    }
+                    let enum_value = matches!(
+                        role,
+                        Some(labels::LabelRole::Type | labels::LabelRole::ApiVersion | labels::LabelRole::Distribution)
+                    );
+                    self.with_holes(value, if enum_value { TokenType::EnumMember } else { TokenType::String }, cursor);
+                    has_value = true;
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
             }
+            cursor.goto_parent();
         }
-        let value = pair.child_by_field_name("value");
-        if let Some(key) = key {
-            let gap_end = value.map_or(pair.end_byte(), |v| v.start_byte());
-            if let Some(i) = self.text[key.end_byte()..gap_end].find('=') {
-                let at = key.end_byte() + i;
-                self.push(at..at + 1, TokenType::Operator, 0);
-            }
-        }
-        if let Some(value) = value {
-            let enum_value = matches!(
-                role,
-                Some(labels::LabelRole::Type | labels::LabelRole::ApiVersion | labels::LabelRole::Distribution)
-            );
-            self.with_holes(value, if enum_value { TokenType::EnumMember } else { TokenType::String }, 0);
+        if let (Some(key_end), false) = (key_end, has_value) {
+            self.equals(key_end..pair.end_byte());
         }
     }
 
-    /// Shell text: only variables get tokens (the editor's shell grammar colours the rest).
-    fn shell(&mut self, node: Node<'a>, run: bool) {
-        let mut cursor = node.walk();
+    /// The `=` between a key and its value.
+    fn equals(&mut self, gap: TextRange) {
+        if let Some(i) = self.text[gap.clone()].find('=') {
+            let at = gap.start + i;
+            self.push(at..at + 1, TokenType::Operator, 0);
+        }
+    }
+
+    /// Shell text under `cursor`: only variables get tokens (the editor's shell grammar colours
+    /// the rest).
+    fn shell(&mut self, run: bool, cursor: &mut TreeCursor<'a>) {
+        let kinds = self.kinds;
         if !cursor.goto_first_child() {
             return;
         }
         loop {
-            self.shell_child(cursor.node(), run);
+            let child = cursor.node();
+            let kind = child.kind_id();
+            if kind == kinds.expansion {
+                self.expansion(child, cursor);
+            } else if kind == kinds.template_variable {
+                self.template(child, cursor);
+            } else if kind == kinds.heredoc_marker {
+                self.push(child.byte_range(), TokenType::String, 0);
+            } else if kind == kinds.shell_fragment && run {
+                let base = child.start_byte();
+                for (range, name) in super::navigation::shell_variables(&self.text[child.byte_range()]) {
+                    self.push(base + range.start..base + range.end, TokenType::Variable, variable_modifiers(name));
+                }
+            }
             if !cursor.goto_next_sibling() {
                 break;
             }
         }
+        cursor.goto_parent();
     }
 
-    fn shell_child(&mut self, child: Node<'a>, run: bool) {
-        {
-            match child.kind() {
-                "expansion" => self.expansion(child),
-                "template_variable" => self.template(child),
-                "heredoc_marker" => self.push(child.byte_range(), TokenType::String, 0),
-                "shell_fragment" if run => {
-                    let base = child.start_byte();
-                    for (range, name) in super::navigation::shell_variables(self.file.node_text(child)) {
-                        self.push(base + range.start..base + range.end, TokenType::Variable, variable_modifiers(name));
-                    }
-                }
-                _ => {}
-            }
+    /// Gives the node under `cursor` the token type `token`, except its expansions and
+    /// templates, which get their own tokens.
+    fn with_holes(&mut self, node: Node<'a>, token: TokenType, cursor: &mut TreeCursor<'a>) {
+        let mut at = node.start_byte();
+        self.holes(token, &mut at, cursor);
+        if node.end_byte() > at {
+            self.push(at..node.end_byte(), token, 0);
         }
     }
 
-    /// Gives `node` the token type `token`, except its expansions and templates, which get their
-    /// own tokens.
-    fn with_holes(&mut self, node: Node<'a>, token: TokenType, mods: u32) {
-        if node.child_count() == 0 {
-            self.push(node.byte_range(), token, mods);
+    /// The expansions and templates below the node under `cursor` (not inside each other), in
+    /// order, with `token` for the text between them from `at` on.
+    fn holes(&mut self, token: TokenType, at: &mut usize, cursor: &mut TreeCursor<'a>) {
+        let kinds = self.kinds;
+        if !cursor.goto_first_child() {
             return;
         }
-        let mut holes = Vec::new();
-        collect_holes(node, &mut holes);
-        let mut at = node.start_byte();
-        for hole in holes {
-            if hole.start_byte() > at {
-                self.push(at..hole.start_byte(), token, mods);
+        loop {
+            let child = cursor.node();
+            let kind = child.kind_id();
+            if kind == kinds.expansion || kind == kinds.template_variable {
+                if child.start_byte() > *at {
+                    self.push(*at..child.start_byte(), token, 0);
+                }
+                if kind == kinds.expansion {
+                    self.expansion(child, cursor);
+                } else {
+                    self.template(child, cursor);
+                }
+                *at = child.end_byte();
+            } else {
+                self.holes(token, at, cursor);
             }
-            match hole.kind() {
-                "expansion" => self.expansion(hole),
-                "template_variable" => self.template(hole),
-                _ => {}
+            if !cursor.goto_next_sibling() {
+                break;
             }
-            at = hole.end_byte();
         }
-        if node.end_byte() > at {
-            self.push(at..node.end_byte(), token, mods);
-        }
+        cursor.goto_parent();
     }
 
-    fn expansion(&mut self, node: Node<'a>) {
-        let name = node.child_by_field_name("name");
-        if let Some(name) = name {
-            let text = self.file.node_text(name);
-            self.push(node.start_byte()..name.start_byte(), TokenType::Operator, 0);
-            self.push(name.byte_range(), TokenType::Variable, variable_modifiers(text));
-        }
-        if let Some(operator) = node.child_by_field_name("operator") {
-            self.push(operator.byte_range(), TokenType::Operator, 0);
-        }
-        if let Some(argument) = node.child_by_field_name("argument") {
-            self.with_holes(argument, TokenType::String, 0);
+    fn expansion(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        let kinds = self.kinds;
+        let mut name_end = None;
+        if cursor.goto_first_child() {
+            loop {
+                let field = cursor.field_id();
+                if field.is_some() && field == kinds.name_field {
+                    let name = cursor.node();
+                    self.push(node.start_byte()..name.start_byte(), TokenType::Operator, 0);
+                    self.push(name.byte_range(), TokenType::Variable, variable_modifiers(&self.text[name.byte_range()]));
+                    name_end = Some(name.end_byte());
+                } else if field.is_some() && field == kinds.operator_field {
+                    self.push(cursor.node().byte_range(), TokenType::Operator, 0);
+                } else if field.is_some() && field == kinds.argument_field {
+                    let argument = cursor.node();
+                    self.with_holes(argument, TokenType::String, cursor);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
         }
         let close_start = node.end_byte().saturating_sub(1);
-        if self.text[node.byte_range()].ends_with('}') && name.is_none_or(|n| n.end_byte() <= close_start) {
+        if self.text[node.byte_range()].ends_with('}') && name_end.is_none_or(|end| end <= close_start) {
             self.push(close_start..node.end_byte(), TokenType::Operator, 0);
         }
     }
 
-    fn template(&mut self, node: Node<'a>) {
-        let Some(name) = node.child_by_field_name("name") else { return };
-        let text = self.file.node_text(name);
-        self.push(node.start_byte()..name.start_byte(), TokenType::Operator, 0);
-        self.push(name.byte_range(), TokenType::Variable, variable_modifiers(text));
-        self.push(name.end_byte()..node.end_byte(), TokenType::Operator, 0);
-    }
-}
-
-/// Expansions and templates below `node` (not inside each other), in order.
-fn collect_holes<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    let mut cursor = node.walk();
-    if !cursor.goto_first_child() {
-        return;
-    }
-    let mut depth = 1;
-    loop {
-        let child = cursor.node();
-        let descend = match child.kind() {
-            "expansion" | "template_variable" => {
-                out.push(child);
-                false
-            }
-            _ => child.child_count() > 0,
-        };
-        if descend && cursor.goto_first_child() {
-            depth += 1;
-            continue;
+    fn template(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        let kinds = self.kinds;
+        if !cursor.goto_first_child() {
+            return;
         }
         loop {
-            if cursor.goto_next_sibling() {
+            let field = cursor.field_id();
+            if field.is_some() && field == kinds.name_field {
+                let name = cursor.node();
+                self.push(node.start_byte()..name.start_byte(), TokenType::Operator, 0);
+                self.push(name.byte_range(), TokenType::Variable, variable_modifiers(&self.text[name.byte_range()]));
+                self.push(name.end_byte()..node.end_byte(), TokenType::Operator, 0);
                 break;
             }
-            if depth == 1 || !cursor.goto_parent() {
-                return;
+            if !cursor.goto_next_sibling() {
+                break;
             }
-            depth -= 1;
         }
+        cursor.goto_parent();
     }
 }
 
@@ -394,6 +516,7 @@ pub fn encode(file: &SourceFile, tokens: &[SemanticToken], encoding: PositionEnc
     let units = |s: &str| -> u32 {
         match encoding {
             PositionEncoding::Utf8 => s.len() as u32,
+            PositionEncoding::Utf16 if s.is_ascii() => s.len() as u32,
             PositionEncoding::Utf16 => s.chars().map(|c| c.len_utf16() as u32).sum(),
         }
     };

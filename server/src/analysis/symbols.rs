@@ -5,9 +5,9 @@
 use crate::syntax::NodeKind as _;
 use std::borrow::Cow;
 
-use tree_sitter::Node;
+use tree_sitter::{Node, TreeCursor};
 
-use super::model::Model;
+use super::{model::Model, navigation::KindIds};
 use crate::syntax::{ast, SourceFile, TextRange};
 
 /// Our symbol kinds; the LSP layer maps Stage → Class, Instruction → Function, Variable →
@@ -36,8 +36,10 @@ pub struct DocumentSymbol<'a> {
     pub children: Vec<DocumentSymbol<'a>>,
 }
 
-/// The outline of a Kubefile, in one pass over the top-level nodes.
+/// The outline of a Kubefile, in one cursor walk over the top-level nodes (ENV/ARG/LABEL/ONBUILD
+/// also over their children), comparing kind ids.
 pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
+    let kinds = KindIds::get();
     let mut out = Vec::new();
     let mut stage: Option<DocumentSymbol<'_>> = None;
     let mut stages = 0;
@@ -48,8 +50,8 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
     }
     loop {
         let node = cursor.node();
-        let kind = node.kind_name();
-        if kind == "parser_directive" {
+        let kind = node.kind_id();
+        if kind == kinds.parser_directive {
             let text = file.node_text(node).trim_start_matches('#').trim();
             let (name, value) = text.split_once('=').unwrap_or((text, ""));
             out.push(DocumentSymbol {
@@ -61,9 +63,9 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
                 selection_range: node.byte_range(),
                 children: Vec::new(),
             });
-        } else if kind.ends_with("_instruction") {
-            let symbol = instruction_symbol(file, node, &mut cursor);
-            if kind == "from_instruction" {
+        } else if kinds.is_instruction(kind) {
+            let symbol = instruction_symbol(file, kinds, node, &mut cursor);
+            if kind == kinds.from_instruction {
                 out.extend(stage.take());
                 let name = node.child_by_field_name("as");
                 let image = node.child_by_field_name("image");
@@ -96,7 +98,8 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
 /// subtree.
 fn text_of<'a>(file: &'a SourceFile, node: Node<'_>) -> Cow<'a, str> {
     let text = &file.text()[node.byte_range()];
-    if node.child_count() == 0 && !text.contains(['"', '\'', '\\', '`']) {
+    // Only quotes, escapes and line continuations make the literal text differ from the text.
+    if !text.contains(['"', '\'', '\\', '`']) || node.child_count() == 0 {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(ast::literal_text(file, node))
@@ -104,75 +107,115 @@ fn text_of<'a>(file: &'a SourceFile, node: Node<'_>) -> Cow<'a, str> {
 }
 
 /// The symbol of the instruction under `cursor` (the cursor is left where it was).
-fn instruction_symbol<'a>(file: &'a SourceFile, node: Node<'_>, cursor: &mut tree_sitter::TreeCursor<'_>) -> DocumentSymbol<'a> {
-    let kind = node.kind_name();
-    let start = node.start_byte();
+fn instruction_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, node: Node<'_>, cursor: &mut TreeCursor<'_>) -> DocumentSymbol<'a> {
+    let kind = node.kind_id();
+    let text = file.text();
+    let (start, end) = (node.start_byte(), node.end_byte());
     // The keyword is the leading word of the instruction (read from the text: no tree descent).
-    let word = file.text()[start..node.end_byte()].bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+    let word = text[start..end].bytes().take_while(|b| b.is_ascii_alphabetic()).count();
     let mut keyword_range = start..start + word;
     let mut children = Vec::new();
-    let has_children = matches!(kind, "label_instruction" | "env_instruction" | "arg_instruction" | "onbuild_instruction");
-    if has_children && cursor.goto_first_child() {
+    let pair_kind = if kind == kinds.label_instruction {
+        Some(SymbolKind::Label)
+    } else if kind == kinds.env_instruction || kind == kinds.arg_instruction {
+        Some(SymbolKind::Variable)
+    } else {
+        None
+    };
+    let onbuild = kind == kinds.onbuild_instruction;
+    if (pair_kind.is_some() || onbuild) && cursor.goto_first_child() {
         keyword_range = cursor.node().byte_range();
-        let pair_kind = match kind {
-            "label_instruction" => Some(SymbolKind::Label),
-            "env_instruction" | "arg_instruction" => Some(SymbolKind::Variable),
-            _ => None,
-        };
-        if pair_kind.is_some() || kind == "onbuild_instruction" {
-            while cursor.goto_next_sibling() {
-                let child = cursor.node();
-                match (child.kind_name(), pair_kind) {
-                    ("key_value_pair", Some(symbol_kind)) => {
-                        // `key`, then `=` and/or `value`: the first and last children.
-                        let Some(key) = child.child(0).filter(|k| k.kind_name() == "key") else { continue };
-                        let value = child.child(child.child_count().saturating_sub(1)).filter(|v| v.kind_name() == "value");
-                        children.push(DocumentSymbol {
-                            name: text_of(file, key),
-                            detail: value.map(|value| match text_of(file, value) {
-                                Cow::Borrowed(text) => summary(text),
-                                Cow::Owned(text) => Cow::Owned(summary(&text).into_owned()),
-                            }),
-                            kind: symbol_kind,
-                            deprecated: false,
-                            range: child.byte_range(),
-                            selection_range: key.byte_range(),
-                            children: Vec::new(),
-                        });
+        while cursor.goto_next_sibling() {
+            let child = cursor.node();
+            let child_kind = child.kind_id();
+            match pair_kind {
+                Some(symbol_kind) if child_kind == kinds.key_value_pair => {
+                    if let Some(symbol) = pair_symbol(file, kinds, child, symbol_kind, cursor) {
+                        children.push(symbol);
                     }
-                    ("arg_name", Some(symbol_kind)) => children.push(DocumentSymbol {
-                        name: text_of(file, child),
-                        detail: None,
-                        kind: symbol_kind,
-                        deprecated: false,
-                        range: child.byte_range(),
-                        selection_range: child.byte_range(),
-                        children: Vec::new(),
-                    }),
-                    (nested, None) if nested.ends_with("_instruction") => {
-                        let mut inner = child.walk();
-                        children.push(instruction_symbol(file, child, &mut inner));
-                    }
-                    _ => {}
                 }
+                Some(symbol_kind) if child_kind == kinds.arg_name => children.push(DocumentSymbol {
+                    name: text_of(file, child),
+                    detail: None,
+                    kind: symbol_kind,
+                    deprecated: false,
+                    range: child.byte_range(),
+                    selection_range: child.byte_range(),
+                    children: Vec::new(),
+                }),
+                None if kinds.is_instruction(child_kind) => children.push(instruction_symbol(file, kinds, child, cursor)),
+                _ => {}
             }
         }
         cursor.goto_parent();
     }
-    let keyword: Cow<'a, str> = match kind {
-        "unknown_instruction" => Cow::Owned(file.text()[keyword_range.clone()].to_ascii_uppercase()),
-        _ => Cow::Borrowed(ast::kind_keyword(kind)),
+    // Keywords match case-insensitively: the text upper-cased is the instruction's name.
+    let keyword = &text[keyword_range.clone()];
+    let name = if keyword.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(keyword.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(keyword)
     };
-    let detail = summary(&file.text()[keyword_range.end.min(node.end_byte())..node.end_byte()]);
+    let detail = summary(&text[keyword_range.end.min(end)..end]);
     DocumentSymbol {
-        deprecated: kind == "maintainer_instruction",
-        name: keyword,
+        deprecated: kind == kinds.maintainer_instruction,
+        name,
         detail: (!detail.is_empty()).then_some(detail),
         kind: SymbolKind::Instruction,
-        range: node.byte_range(),
+        range: start..end,
         selection_range: keyword_range,
         children,
     }
+}
+
+/// `key`, then `=` and/or `value`: the first and the last children of a pair (the cursor is left
+/// on the pair).
+fn pair_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, pair: Node<'_>, symbol_kind: SymbolKind, cursor: &mut TreeCursor<'_>) -> Option<DocumentSymbol<'a>> {
+    // `KEY=value` with a plain key and value (the common case): the key is the text before the
+    // `=` and the value the text after it, read without visiting the pair's children.
+    let range = pair.byte_range();
+    let text = &file.text()[range.clone()];
+    if let Some(equals) = text.find('=') {
+        let (key, value) = (&text[..equals], &text[equals + 1..]);
+        // Quotes, escapes and line breaks are what make a word's literal text differ from its text.
+        let plain = |word: &str| !word.contains(['"', '\'', '\\', '`', ' ', '\t', '\r', '\n']);
+        if !key.is_empty() && plain(key) && plain(value) {
+            return Some(DocumentSymbol {
+                name: Cow::Borrowed(key),
+                detail: (!value.is_empty()).then(|| summary(value)),
+                kind: symbol_kind,
+                deprecated: false,
+                range: range.clone(),
+                selection_range: range.start..range.start + equals,
+                children: Vec::new(),
+            });
+        }
+    }
+    if !cursor.goto_first_child() {
+        return None;
+    }
+    let key = cursor.node();
+    let mut last = key;
+    while cursor.goto_next_sibling() {
+        last = cursor.node();
+    }
+    cursor.goto_parent();
+    if key.kind_id() != kinds.key {
+        return None;
+    }
+    let value = (last.kind_id() == kinds.value && last != key).then_some(last);
+    Some(DocumentSymbol {
+        name: text_of(file, key),
+        detail: value.map(|value| match text_of(file, value) {
+            Cow::Borrowed(text) => summary(text),
+            Cow::Owned(text) => Cow::Owned(summary(&text).into_owned()),
+        }),
+        kind: symbol_kind,
+        deprecated: false,
+        range: pair.byte_range(),
+        selection_range: key.byte_range(),
+        children: Vec::new(),
+    })
 }
 
 /// One line of at most 60 characters, continuations joined (comment lines dropped); borrowed

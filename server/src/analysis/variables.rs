@@ -1,6 +1,8 @@
 //! ENV and ARG scopes: which variables an instruction sees, where they were defined, and what
 //! they expand to at build time (BuildKit) and at `sealos run` (the image ENV).
 
+use std::collections::HashMap;
+
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
@@ -47,6 +49,11 @@ pub fn stage_definitions<'t>(
 ) -> Vec<Definition<'t>> {
     let file = model.file;
     let mut visible: Vec<Definition<'t>> = Vec::new();
+    // The last definition of each name among the instructions already walked: each pair expands
+    // with what was visible before its instruction (BuildKit semantics), so an instruction's own
+    // definitions join only after it. An index instead of a copy of `visible` per instruction
+    // keeps a stage of thousands of ENV lines linear.
+    let mut latest: HashMap<String, usize> = HashMap::new();
     for instruction in &stage.instructions {
         if before.is_some_and(|offset| instruction.node.start_byte() >= offset) {
             break;
@@ -56,21 +63,11 @@ pub fn stage_definitions<'t>(
             "arg_instruction" => DefinitionKind::Arg,
             _ => continue,
         };
-        // Each pair expands with what was visible before the instruction (BuildKit semantics).
-        let before_instruction = visible.clone();
-        let mut cursor = instruction.node.walk();
-        for child in instruction.node.named_children(&mut cursor) {
-            let (key_node, value_node) = match child.kind_name() {
-                "key_value_pair" => match child.child_by_field_name("key") {
-                    Some(key) => (key, child.child_by_field_name("value")),
-                    None => continue,
-                },
-                "arg_name" => (child, None),
-                _ => continue,
-            };
+        let first_of_instruction = visible.len();
+        for (key_node, value_node) in defined_pairs(*instruction) {
             let name = ast::literal_text(file, key_node);
             let value = match value_node {
-                Some(node) => Some(expand(model, node, &before_instruction)),
+                Some(node) => Some(expand_indexed(model, node, &visible, &latest)),
                 None if kind == DefinitionKind::Arg => {
                     // A bare ARG re-declares a global ARG with its default, or is unset.
                     global.iter().rev().find(|def| def.name == name).and_then(|def| def.value.clone())
@@ -79,8 +76,20 @@ pub fn stage_definitions<'t>(
             };
             visible.push(Definition { name, kind, instruction: *instruction, key_node, value_node, value });
         }
+        for (index, definition) in visible.iter().enumerate().skip(first_of_instruction) {
+            latest.insert(definition.name.clone(), index);
+        }
     }
     visible
+}
+
+/// The (key, value) nodes an ENV or ARG instruction defines: `KEY=value` pairs and bare `ARG NAME`.
+fn defined_pairs(instruction: Instruction<'_>) -> impl Iterator<Item = (Node<'_>, Option<Node<'_>>)> {
+    ast::named_children(instruction.node).filter_map(|child| match child.kind_name() {
+        "key_value_pair" => Some((child.child_by_field_name("key")?, child.child_by_field_name("value"))),
+        "arg_name" => Some((child, None)),
+        _ => None,
+    })
 }
 
 /// The part of a whole stage's definitions (from [`stage_definitions`] with no bound) that an
@@ -94,31 +103,19 @@ pub fn defined_before<'a, 't>(definitions: &'a [Definition<'t>], offset: usize) 
 pub fn global_args<'t>(model: &Model<'t>) -> Vec<Definition<'t>> {
     let file = model.file;
     let mut global: Vec<Definition<'t>> = Vec::new();
+    // Unlike in a stage, a global ARG sees the ones before it in the same instruction.
+    let mut latest: HashMap<String, usize> = HashMap::new();
     for instruction in &model.instructions {
         match instruction.node.kind_name() {
             "from_instruction" => break,
             "arg_instruction" => {}
             _ => continue,
         }
-        let mut cursor = instruction.node.walk();
-        for child in instruction.node.named_children(&mut cursor) {
-            let (key_node, value_node) = match child.kind_name() {
-                "key_value_pair" => match child.child_by_field_name("key") {
-                    Some(key) => (key, child.child_by_field_name("value")),
-                    None => continue,
-                },
-                "arg_name" => (child, None),
-                _ => continue,
-            };
-            let value = value_node.map(|node| expand(model, node, &global));
-            global.push(Definition {
-                name: ast::literal_text(file, key_node),
-                kind: DefinitionKind::Arg,
-                instruction: *instruction,
-                key_node,
-                value_node,
-                value,
-            });
+        for (key_node, value_node) in defined_pairs(*instruction) {
+            let value = value_node.map(|node| expand_indexed(model, node, &global, &latest));
+            let name = ast::literal_text(file, key_node);
+            latest.insert(name.clone(), global.len());
+            global.push(Definition { name, kind: DefinitionKind::Arg, instruction: *instruction, key_node, value_node, value });
         }
     }
     global
@@ -135,5 +132,12 @@ pub fn image_env<'t>(model: &Model<'t>) -> Vec<Definition<'t>> {
 pub fn expand(model: &Model<'_>, node: Node<'_>, visible: &[Definition<'_>]) -> String {
     ast::expanded_text(model.file, node, &mut |name| {
         visible.iter().rev().find(|def| def.name == name).map(|def| def.value.clone().unwrap_or_default())
+    })
+}
+
+/// [`expand`] with `latest` giving the index in `definitions` of each name's last definition.
+fn expand_indexed(model: &Model<'_>, node: Node<'_>, definitions: &[Definition<'_>], latest: &HashMap<String, usize>) -> String {
+    ast::expanded_text(model.file, node, &mut |name| {
+        latest.get(name).map(|&index| definitions[index].value.clone().unwrap_or_default())
     })
 }

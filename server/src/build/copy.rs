@@ -348,9 +348,10 @@ fn lookup_primary_gid(tree: &Tree, user: &str) -> Option<u64> {
     })
 }
 
-/// Tar archives ADD unpacks: plain tar or gzip-compressed tar (by content, as buildah does).
+/// Tar archives ADD unpacks: plain, or compressed with gzip, bzip2, xz or zstd (by content, as
+/// buildah does).
 fn is_tar_archive(path: &Path) -> bool {
-    let Ok(mut reader) = super::tree::open_maybe_gzip(path) else { return false };
+    let Ok(mut reader) = super::tree::open_archive(path) else { return false };
     let mut block = vec![0u8; 512];
     let mut filled = 0;
     while filled < block.len() {

@@ -10,7 +10,10 @@ use std::{
 
 use sha2::{Digest as _, Sha256};
 
-use super::tree::{read_layer_file, Content, Entry, Kind};
+use super::{
+    gzip::{incompressible, probe_sample, LayerGzip},
+    tree::{read_layer_file, Content, Entry, Kind},
+};
 
 /// A blob written into the image layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +56,9 @@ pub fn write_layer(entries: &BTreeMap<String, Entry>, blobs: &Path) -> io::Resul
     let temp = blobs.join(format!(".layer-{}.tmp", std::process::id()));
     let file = BufWriter::new(File::create(&temp)?);
     let compressed = Hashing { inner: file, hasher: Sha256::new(), written: 0 };
-    // Level 1: a cluster image's biggest layer is `registry/`, already-compressed image layers that
-    // higher levels cannot shrink but would slow ~5x (10 vs 55 MB/s measured).
-    let gzip = flate2::GzBuilder::new().mtime(0).write(compressed, flate2::Compression::fast());
+    // Level 1 for what is deflated: the layers are written once per build and higher levels were
+    // ~5x slower (10 vs 55 MB/s measured) for little gain; already-compressed files are stored.
+    let gzip = LayerGzip::new(compressed, flate2::Compression::fast())?;
     let uncompressed = Hashing { inner: gzip, hasher: Sha256::new(), written: 0 };
     let mut builder = tar::Builder::new(uncompressed);
     builder.mode(tar::HeaderMode::Complete);
@@ -73,7 +76,9 @@ pub fn write_layer(entries: &BTreeMap<String, Entry>, blobs: &Path) -> io::Resul
     Ok(LayerBlob { digest: format!("sha256:{digest_hex}"), size, diff_id, entries: entries.len() })
 }
 
-fn append<W: Write>(builder: &mut tar::Builder<W>, path: &str, entry: &Entry) -> io::Result<()> {
+type LayerTar<W> = tar::Builder<Hashing<LayerGzip<W>>>;
+
+fn append<W: Write>(builder: &mut LayerTar<W>, path: &str, entry: &Entry) -> io::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_mode(entry.mode);
     header.set_uid(entry.uid);
@@ -100,22 +105,34 @@ fn append<W: Write>(builder: &mut tar::Builder<W>, path: &str, entry: &Entry) ->
             header.set_size(*size);
             match content {
                 Content::Disk(disk) => {
-                    let file = File::open(disk)?;
+                    let mut file = File::open(disk)?;
                     // A file that changed size since it was listed would corrupt the tar.
                     let actual = file.metadata()?.len();
                     if actual != *size {
                         return Err(io::Error::other(format!("{} changed while the image was being built", disk.display())));
                     }
-                    builder.append_data(&mut header, path, io::BufReader::new(file))
+                    let start = probe_sample(&mut file)?;
+                    let store = incompressible(&start, *size);
+                    let data = io::Read::chain(start.as_slice(), io::BufReader::with_capacity(256 * 1024, file));
+                    append_file(builder, &mut header, path, data, store)
                 }
                 Content::Layer { blob, path: inner } => {
                     let bytes = read_layer_file(blob, inner)?;
-                    builder.append_data(&mut header, path, bytes.as_slice())
+                    append_file(builder, &mut header, path, bytes.as_slice(), incompressible(&bytes, *size))
                 }
-                Content::Memory(bytes) => builder.append_data(&mut header, path, &bytes[..]),
+                Content::Memory(bytes) => append_file(builder, &mut header, path, &bytes[..], incompressible(bytes, *size)),
             }
         }
     }
+}
+
+/// Appends a regular file, its bytes in stored blocks when they are compressed already.
+fn append_file<W: Write>(builder: &mut LayerTar<W>, header: &mut tar::Header, path: &str, data: impl io::Read, store: bool) -> io::Result<()> {
+    if store {
+        builder.get_mut().inner.store()?;
+    }
+    builder.append_data(header, path, data)?;
+    builder.get_mut().inner.deflate()
 }
 
 #[cfg(test)]

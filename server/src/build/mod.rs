@@ -3,9 +3,11 @@
 //! The assembly is native (no daemon, no container runtime): the build file is read with our
 //! grammar ([`instruction`]), evaluated with buildah v1.30 / imagebuilder semantics
 //! ([`evaluate`], [`words`]), and every COPY/ADD becomes one reproducible gzip tar layer
-//! ([`copy`], [`layer`]) of an OCI image layout written atomically ([`layout`]). Base images are
-//! pulled with the registry client ([`base`]). [`pipeline`] runs diagnostics, extraction, save
-//! and assembly in sealos's order, reporting [`BuildEvent`]s; it knows nothing of terminals or LSP.
+//! ([`copy`], [`layer`]; already-compressed files go into stored blocks, [`gzip`]) of an OCI
+//! image layout written atomically ([`layout`]). Base images are pulled with the registry client
+//! ([`base`]). [`pipeline`] runs diagnostics, extraction, save and assembly in sealos's order,
+//! reporting [`BuildEvent`]s; it knows nothing of terminals or LSP. [`options`] turns the flags of
+//! `sealos build` into the pipeline's options, for the CLI and the editor alike.
 
 pub mod assemble;
 pub mod base;
@@ -13,9 +15,11 @@ pub mod buildah;
 pub mod config;
 pub mod copy;
 pub mod evaluate;
+pub mod gzip;
 pub mod instruction;
 pub mod layer;
 pub mod layout;
+pub mod options;
 pub mod output;
 pub mod pipeline;
 pub mod tree;

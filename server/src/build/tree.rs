@@ -13,7 +13,7 @@ use std::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
     Disk(PathBuf),
-    /// A file inside a gzip-compressed (or plain) tar layer.
+    /// A file inside a tar layer (plain or compressed).
     Layer { blob: PathBuf, path: String },
     Memory(std::sync::Arc<[u8]>),
 }
@@ -79,7 +79,7 @@ impl Tree {
     /// Applies one layer tar (OCI whiteouts included) on top of the tree. File contents are
     /// referenced in the blob, or read into memory with `load` (for archives ADD unpacks).
     pub fn apply_layer(&mut self, blob: &Path, load: bool) -> io::Result<()> {
-        let mut archive = tar::Archive::new(open_maybe_gzip(blob)?);
+        let mut archive = tar::Archive::new(open_archive(blob)?);
         for entry in archive.entries()? {
             let mut entry = entry?;
             let header = entry.header();
@@ -156,22 +156,79 @@ pub fn normalize_archive_path(raw: &str) -> Option<String> {
     clean_relative(raw).filter(|path| !path.is_empty())
 }
 
-/// A reader over a tar that may be gzip-compressed (detected by its magic bytes).
-pub fn open_maybe_gzip(path: &Path) -> io::Result<Box<dyn Read>> {
+/// The compressions a tar may come in: what buildah's ADD unpacks (containers/storage's
+/// `DecompressStream`) and what image layers use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+}
+
+impl Compression {
+    /// The longest magic number below.
+    pub const MAGIC_LEN: usize = 6;
+
+    /// The compression whose magic number `start` begins with.
+    pub fn detect(start: &[u8]) -> Option<Self> {
+        const MAGIC: [(&[u8], Compression); 4] = [
+            (&[0x1f, 0x8b, 0x08], Compression::Gzip),
+            (b"BZh", Compression::Bzip2),
+            (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], Compression::Xz),
+            (&[0x28, 0xb5, 0x2f, 0xfd], Compression::Zstd),
+        ];
+        MAGIC.iter().find(|(magic, _)| start.starts_with(magic)).map(|(_, compression)| *compression)
+    }
+}
+
+/// A reader over a tar that may be compressed (detected by its magic number, not its name).
+pub fn open_archive(path: &Path) -> io::Result<Box<dyn Read>> {
     let mut file = File::open(path)?;
-    let mut magic = [0u8; 2];
-    let read = file.read(&mut magic)?;
-    let file = io::Read::chain(io::Cursor::new(magic[..read].to_vec()), file);
-    if read == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(file))))
-    } else {
-        Ok(Box::new(io::BufReader::new(file)))
+    let mut start = Vec::with_capacity(Compression::MAGIC_LEN);
+    file.by_ref().take(Compression::MAGIC_LEN as u64).read_to_end(&mut start)?;
+    let compression = Compression::detect(&start);
+    let reader = io::BufReader::new(io::Read::chain(io::Cursor::new(start), file));
+    Ok(match compression {
+        None => Box::new(reader),
+        Some(Compression::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+        Some(Compression::Bzip2) => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
+        Some(Compression::Xz) => Box::new(liblzma::read::XzDecoder::new_multi_decoder(reader)),
+        Some(Compression::Zstd) => Box::new(ZstdFrames::new(reader)?),
+    })
+}
+
+/// A zstd stream of one or more frames (`pzstd` and `zstd -T` write several), decoded in turn.
+struct ZstdFrames<R: io::BufRead> {
+    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: io::BufRead> ZstdFrames<R> {
+    fn new(reader: R) -> io::Result<Self> {
+        let frame = ruzstd::decoding::StreamingDecoder::new(reader).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        Ok(Self { frame: Some(frame) })
+    }
+}
+
+impl<R: io::BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(frame) = &mut self.frame {
+            let read = frame.read(buf)?;
+            if read > 0 || buf.is_empty() {
+                return Ok(read);
+            }
+            let mut rest = self.frame.take().expect("a frame is being read").into_inner();
+            if !rest.fill_buf()?.is_empty() {
+                *self = Self::new(rest)?;
+            }
+        }
+        Ok(0)
     }
 }
 
 /// The bytes of a file stored in a layer.
 pub fn read_layer_file(blob: &Path, wanted: &str) -> io::Result<Vec<u8>> {
-    let mut archive = tar::Archive::new(open_maybe_gzip(blob)?);
+    let mut archive = tar::Archive::new(open_archive(blob)?);
     for entry in archive.entries()? {
         let mut entry = entry?;
         if entry.path()?.to_string_lossy() == wanted {

@@ -16,16 +16,12 @@ use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::{
     analysis::{Config, Severity},
     build::{
-        assemble::AssembleRequest,
-        base::RegistryImages,
-        buildah::BuildahOptions,
-        evaluate::BuildInputs,
+        options::{self, image_name, parse_destination, BuildFlags, Destination},
         output::{self, PushOptions},
-        pipeline::{self, Engine, PipelineOptions},
+        pipeline::{self, PipelineOptions},
         BuildError, BuildEvent,
     },
-    context::{images::ExtractOptions, BuildContext},
-    registry::{AuthSource, CancellationToken, Platform, SaveEvent, SaveOptions},
+    registry::{CancellationToken, SaveEvent},
 };
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,49 +97,6 @@ pub struct BuildArgs {
     format: Format,
 }
 
-/// Where the finished image goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Destination {
-    Layout { dir: PathBuf, tag: Option<String> },
-    Archive { file: PathBuf, tag: Option<String> },
-    Registry(String),
-}
-
-fn parse_destination(text: &str) -> Result<Destination, String> {
-    let split_tag = |rest: &str| -> (PathBuf, Option<String>) {
-        match rest.rsplit_once(':') {
-            Some((path, tag)) if !tag.is_empty() && !tag.contains('/') => (PathBuf::from(path), Some(tag.to_owned())),
-            _ => (PathBuf::from(rest), None),
-        }
-    };
-    if let Some(rest) = text.strip_prefix("oci:") {
-        let (dir, tag) = split_tag(rest);
-        return Ok(Destination::Layout { dir, tag });
-    }
-    if let Some(rest) = text.strip_prefix("oci-archive:") {
-        let (file, tag) = split_tag(rest);
-        return Ok(Destination::Archive { file, tag });
-    }
-    if text.starts_with("docker://") {
-        return Ok(Destination::Registry(text.to_owned()));
-    }
-    Err(format!("--output {text}: use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker://REGISTRY/REPO:TAG"))
-}
-
-/// `nginx` for `docker.io/labring/nginx:v1`; the context directory's name without a tag.
-fn image_name(tags: &[String], context: &Path) -> String {
-    let from_tag = tags.first().map(|tag| {
-        let without_digest = tag.split('@').next().unwrap_or(tag);
-        let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
-        last.split(':').next().unwrap_or(last).to_owned()
-    });
-    let from_dir = || {
-        let absolute = std::fs::canonicalize(context).unwrap_or_else(|_| context.to_owned());
-        absolute.file_name().map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().to_lowercase())
-    };
-    from_tag.filter(|n| !n.is_empty()).unwrap_or_else(from_dir)
-}
-
 fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, String> {
     values
         .iter()
@@ -156,107 +109,42 @@ fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, String>
         .collect()
 }
 
-/// `-f` files as buildah resolves them, or sealos's discovery in the context.
-fn build_files(args: &BuildArgs, context: &Path) -> Result<Vec<PathBuf>, String> {
-    if args.files.is_empty() {
-        return BuildContext::new(context).build_files().map_err(|e| format!("{e}: {}", context.display()));
-    }
-    args.files
-        .iter()
-        .map(|file| {
-            let path = if file.exists() || file.is_absolute() { file.clone() } else { context.join(file) };
-            if path.is_dir() {
-                return Err(format!("containerfile: {:?} cannot be path to a directory", file.display().to_string()));
-            }
-            match std::fs::metadata(&path) {
-                Ok(m) if m.len() == 0 => Err(format!("no contents in {:?}", file.display().to_string())),
-                Ok(_) => Ok(path),
-                Err(e) => Err(format!("{}: {e}", file.display())),
-            }
-        })
-        .collect()
-}
-
 fn options_from(args: &BuildArgs) -> Result<(PipelineOptions, Destination), String> {
     let context = args.context.clone().unwrap_or_else(|| PathBuf::from("."));
-    if !context.is_dir() {
-        return Err(format!("{} is not a directory", context.display()));
-    }
-    let platform = match &args.platform {
-        None => Platform::host(),
-        Some(p) if p.contains(',') => return Err(format!("--platform {p}: one platform per build (sealos builds one arch per invocation)")),
-        Some(p) => p.parse().map_err(|e: crate::registry::InvalidPlatform| e.to_string())?,
-    };
-    if args.max_pull_procs == 0 {
-        return Err("--max-pull-procs must be at least 1".into());
-    }
-    for tag in &args.tags {
-        crate::context::reference::Reference::parse_normalized(tag).map_err(|e| format!("tag {tag}: {e}"))?;
-    }
-    let files = build_files(args, &context)?;
     let name = image_name(&args.tags, &context);
     let destination = match &args.output {
         Some(text) => parse_destination(text)?,
         None => Destination::Layout { dir: PathBuf::from(format!("{name}.oci")), tag: None },
     };
-    let (layout_dir, tag) = match &destination {
+    let (layout, layout_tag) = match &destination {
         Destination::Layout { dir, tag } => (dir.clone(), tag.clone()),
         Destination::Archive { tag, .. } => (scratch_layout(&name), tag.clone()),
         Destination::Registry(_) => (scratch_layout(&name), None),
     };
-    let ref_names = match tag {
-        Some(tag) => vec![tag],
-        None if args.tags.is_empty() => vec!["latest".to_owned()],
-        None => args.tags.clone(),
-    };
-    let build_args = pairs("--build-arg", &args.build_args)?.into_iter().collect();
-    let labels = pairs("--label", &args.labels)?;
-    let envs = pairs("--env", &args.envs)?;
-    let auth = args.authfile.clone().map_or(AuthSource::Default, AuthSource::File);
-    let save = SaveOptions {
-        platform: platform.clone(),
-        all_platforms: args.all,
-        max_pull_procs: args.max_pull_procs,
-        auth,
-        insecure_registries: args.insecure_registries.clone(),
-        ..SaveOptions::default()
-    };
-    let engine = match args.engine {
-        EngineChoice::Native => Engine::Native,
-        EngineChoice::Buildah => Engine::Buildah(Box::new(BuildahOptions {
-            files: files.clone(),
-            tags: args.tags.clone(),
-            build_args: args.build_args.clone(),
-            labels: args.labels.clone(),
-            envs: args.envs.clone(),
-            platform: args.platform.clone(),
-            timestamp: args.timestamp.map(|t| t as i64),
-            authfile: args.authfile.clone(),
-            tls_verify: args.tls_verify,
-            layout_tag: ref_names[0].clone(),
-            ..BuildahOptions::default()
-        })),
-    };
-    let assemble = AssembleRequest {
-        context: context.clone(),
-        build_files: files,
-        inputs: BuildInputs { build_args, env: envs, labels, platform: Some(platform.clone()) },
-        timestamp: args.timestamp,
-        output: layout_dir,
-        ref_names,
-        platform,
-    };
-    let options = PipelineOptions {
-        assemble,
-        engine,
-        tls_verify: args.tls_verify,
+    let flags = BuildFlags {
+        files: args.files.clone(),
+        tags: args.tags.clone(),
         save_image: args.save_image,
-        save,
-        extract: ExtractOptions { helm: args.helm.clone(), ..ExtractOptions::default() },
-        base_cache: RegistryImages::default_cache(),
-        config: Config::default(),
+        max_pull_procs: args.max_pull_procs,
+        all: args.all,
+        platform: args.platform.clone(),
+        labels: pairs("--label", &args.labels)?,
+        envs: pairs("--env", &args.envs)?,
+        build_args: pairs("--build-arg", &args.build_args)?.into_iter().collect(),
+        timestamp: args.timestamp,
+        authfile: args.authfile.clone(),
+        tls_verify: args.tls_verify,
+        insecure_registries: args.insecure_registries.clone(),
+        helm: args.helm.clone(),
+        engine: match args.engine {
+            EngineChoice::Native => options::EngineChoice::Native,
+            EngineChoice::Buildah => options::EngineChoice::Buildah,
+        },
+        layout,
+        layout_tag,
+        ..BuildFlags::new(context)
     };
-    Ok((options, destination))
+    Ok((flags.pipeline_options(Config::default())?, destination))
 }
 
 /// A private layout directory for images that go to an archive or a registry.
@@ -454,25 +342,5 @@ impl Renderer {
             SaveEvent::Started { images, .. } => self.line(&format!("saving {images} image(s)")),
             SaveEvent::ImageStarted { .. } | SaveEvent::ImageResolved { .. } | SaveEvent::BlobDone { .. } | SaveEvent::Finished { .. } => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn destinations() {
-        assert_eq!(parse_destination("oci:out/app.oci:v1").unwrap(), Destination::Layout { dir: "out/app.oci".into(), tag: Some("v1".into()) });
-        assert_eq!(parse_destination("oci:app.oci").unwrap(), Destination::Layout { dir: "app.oci".into(), tag: None });
-        assert_eq!(parse_destination("oci-archive:/tmp/a.tar").unwrap(), Destination::Archive { file: "/tmp/a.tar".into(), tag: None });
-        assert_eq!(parse_destination("docker://localhost:5000/app:v1").unwrap(), Destination::Registry("docker://localhost:5000/app:v1".into()));
-        assert!(parse_destination("dir:/x").is_err());
-    }
-
-    #[test]
-    fn image_names() {
-        assert_eq!(image_name(&["docker.io/labring/nginx:v1".into()], Path::new(".")), "nginx");
-        assert_eq!(image_name(&["localhost:5000/app@sha256:00".into()], Path::new(".")), "app");
     }
 }

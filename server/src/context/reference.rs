@@ -26,10 +26,13 @@ const LOCAL_REGISTRY: &str = "127.0.0.1:5000";
 /// A reference accepted by containers/image, normalised (`nginx` → `docker.io/library/nginx`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Reference {
-    name: String,
+    /// `name[:tag][@digest]`, the whole normalised string: one allocation per reference, since
+    /// the line scan parses one for every `image:` line.
+    text: String,
     domain_len: usize,
-    tag: Option<String>,
-    digest: Option<String>,
+    name_len: usize,
+    /// Where `name[:tag]` ends.
+    tag_end: usize,
 }
 
 impl Reference {
@@ -41,50 +44,58 @@ impl Reference {
         if s.len() == 64 && s.bytes().all(|b| matches!(b, b'a'..=b'f' | b'0'..=b'9')) {
             return Err(ReferenceError::ImageId(s.to_owned()));
         }
-        let (domain, remainder) = split_docker_domain(s);
+        let (domain, library_prefix, remainder) = split_docker_domain(s);
         let remote_name = remainder.split(':').next().unwrap_or_default();
         if has_uppercase(remote_name) {
             return Err(classify_failure(s).unwrap_or_else(|| ReferenceError::Uppercase(s.to_owned())));
         }
-        parse_full(&format!("{domain}/{remainder}"), s)
+        let mut full = String::with_capacity(domain.len() + 1 + library_prefix.len() + remainder.len());
+        for part in [domain, "/", library_prefix, remainder] {
+            full.push_str(part);
+        }
+        parse_full(full, s)
     }
 
     /// The full repository name, e.g. `docker.io/library/nginx`.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.text[..self.name_len]
     }
 
     /// The registry host, e.g. `docker.io` (empty when the first component is not a valid host).
     pub fn domain(&self) -> &str {
-        &self.name[..self.domain_len]
+        &self.text[..self.domain_len]
     }
 
     /// The repository path inside the registry, e.g. `library/nginx`.
     pub fn path(&self) -> &str {
         match self.domain_len {
-            0 => &self.name,
-            n => &self.name[n + 1..],
+            0 => self.name(),
+            n => &self.text[n + 1..self.name_len],
         }
     }
 
     pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
+        (self.tag_end > self.name_len).then(|| &self.text[self.name_len + 1..self.tag_end])
     }
 
     pub fn digest(&self) -> Option<&str> {
-        self.digest.as_deref()
+        (self.text.len() > self.tag_end).then(|| &self.text[self.tag_end + 1..])
+    }
+
+    /// The form sealos's line scan produces: `name:tag` when tagged (a digest beside the tag is
+    /// dropped), `name@digest` when only digested, bare `name` otherwise (no `:latest` added).
+    pub fn as_str(&self) -> &str {
+        match self.tag() {
+            Some(_) => &self.text[..self.tag_end],
+            None => &self.text,
+        }
     }
 }
 
-/// The form sealos's line scan produces: `name:tag` when tagged (a digest beside the tag is
-/// dropped), `name@digest` when only digested, bare `name` otherwise (no `:latest` added).
+/// [`Reference::as_str`].
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.tag, &self.digest) {
-            (Some(tag), _) => write!(f, "{}:{tag}", self.name),
-            (None, Some(digest)) => write!(f, "{}@{digest}", self.name),
-            (None, None) => f.write_str(&self.name),
-        }
+        f.write_str(self.as_str())
     }
 }
 
@@ -224,8 +235,9 @@ fn invalid(reference: &str, problem: Problem) -> ReferenceError {
 }
 
 /// `reference.SplitDockerDomain`: the first component is a registry only if it contains `.` or
-/// `:` or is exactly `localhost`.
-fn split_docker_domain(name: &str) -> (&str, String) {
+/// `:` or is exactly `localhost`. Returns the domain, the `library/` prefix Docker Hub's official
+/// images get (or ""), and the rest.
+fn split_docker_domain(name: &str) -> (&str, &'static str, &str) {
     let (mut domain, remainder) = match name.split_once('/') {
         Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (first, rest),
         _ => (DEFAULT_DOMAIN, name),
@@ -233,16 +245,15 @@ fn split_docker_domain(name: &str) -> (&str, String) {
     if domain == LEGACY_DEFAULT_DOMAIN {
         domain = DEFAULT_DOMAIN;
     }
-    let remainder = if domain == DEFAULT_DOMAIN && !remainder.contains('/') {
-        format!("{OFFICIAL_REPO_PREFIX}{remainder}")
-    } else {
-        remainder.to_owned()
-    };
-    (domain, remainder)
+    let library_prefix = if domain == DEFAULT_DOMAIN && !remainder.contains('/') { OFFICIAL_REPO_PREFIX } else { "" };
+    (domain, library_prefix, remainder)
 }
 
 /// Go's `strings.ToLower(s) != s`.
 fn has_uppercase(s: &str) -> bool {
+    if s.is_ascii() {
+        return s.bytes().any(|b| b.is_ascii_uppercase());
+    }
     s.chars().any(|c| {
         let mut lower = c.to_lowercase();
         !(lower.next() == Some(c) && lower.next().is_none())
@@ -251,8 +262,8 @@ fn has_uppercase(s: &str) -> bool {
 
 /// `reference.Parse` on the normalised string: the anchored `ReferenceRegexp`
 /// `^(name)(?::(tag))?(?:@(digest))?$`, then the name length limit and `digest.Parse`.
-fn parse_full(s: &str, original: &str) -> Result<Reference, ReferenceError> {
-    let parts = match match_reference(s) {
+fn parse_full(s: String, original: &str) -> Result<Reference, ReferenceError> {
+    let parts = match match_reference(&s) {
         Ok(parts) => parts,
         Err(problem) => {
             let fallback = if match_reference(&s.to_lowercase()).is_ok() {
@@ -269,12 +280,11 @@ fn parse_full(s: &str, original: &str) -> Result<Reference, ReferenceError> {
     if let Some(digest) = parts.digest {
         validate_digest(digest).map_err(|problem| invalid(original, problem))?;
     }
-    Ok(Reference {
-        name: parts.name.to_owned(),
-        domain_len: parts.domain_len,
-        tag: parts.tag.map(str::to_owned),
-        digest: parts.digest.map(str::to_owned),
-    })
+    // The regex is anchored: `s` is exactly `name[:tag][@digest]`.
+    let name_len = parts.name.len();
+    let tag_end = parts.tag.map_or(name_len, |tag| name_len + 1 + tag.len());
+    let domain_len = parts.domain_len;
+    Ok(Reference { text: s, domain_len, name_len, tag_end })
 }
 
 struct ReferenceParts<'a> {
@@ -436,24 +446,10 @@ fn classify_failure(original: &str) -> Option<ReferenceError> {
 /// `reference.TagNameOnly(ref).String()`: `:latest` when neither tag nor digest is present, and
 /// both of them when both are.
 fn with_default_tag(reference: &Reference) -> String {
-    let mut s = reference.name.clone();
-    match (&reference.tag, &reference.digest) {
-        (None, None) => {
-            s.push(':');
-            s.push_str(DEFAULT_TAG);
-        }
-        (tag, digest) => {
-            if let Some(tag) = tag {
-                s.push(':');
-                s.push_str(tag);
-            }
-            if let Some(digest) = digest {
-                s.push('@');
-                s.push_str(digest);
-            }
-        }
+    match (reference.tag(), reference.digest()) {
+        (None, None) => format!("{}:{DEFAULT_TAG}", reference.name()),
+        _ => reference.text.clone(),
     }
-    s
 }
 
 /// sealos `RegistryToImage`: everything after the first `/`, if the part before it contains
@@ -585,7 +581,7 @@ fn local_transport_path(
     };
     let parsed = Reference::parse_normalized(reference).map_err(|e| e.in_context_of(image))?;
     if let LocalTransport::DockerDaemon = transport {
-        match (&parsed.tag, &parsed.digest) {
+        match (parsed.tag(), parsed.digest()) {
             (None, None) => return Err(invalid(image, Problem::DaemonNeedsTagOrDigest)),
             (Some(_), Some(_)) => return Err(invalid(image, Problem::TagAndDigestUnsupported)),
             _ => {}

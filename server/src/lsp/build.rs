@@ -35,17 +35,12 @@ use super::{contexts, convert, session::Session};
 use crate::{
     analysis::{docs::Locale, Severity},
     build::{
-        assemble::AssembleRequest,
-        base::RegistryImages,
-        evaluate::BuildInputs,
-        pipeline::{self, Engine, PipelineFailure, PipelineOptions, PipelineReport},
+        options::{image_name, parse_destination, BuildFlags, Destination},
+        pipeline::{self, PipelineFailure, PipelineOptions, PipelineReport},
         BuildError, BuildEvent,
     },
-    context::{
-        images::{ExtractError, ExtractOptions, ImageSource},
-        reference::Reference,
-    },
-    registry::{AuthSource, CancellationToken, Platform, SaveEvent, SaveOptions},
+    context::images::{ExtractError, ImageSource},
+    registry::{CancellationToken, SaveEvent},
     syntax::SourceFile,
 };
 
@@ -157,82 +152,38 @@ fn plan(session: &Session, arguments: &[Value]) -> Result<Plan> {
         None | Some(Value::Null) => BuildCommandOptions::default(),
         Some(value) => serde_json::from_value(value.clone()).map_err(|error| invalid(format!("options: {error}")))?,
     };
-    for tag in &flags.tags {
-        Reference::parse_normalized(tag).map_err(|error| invalid(format!("tag {tag}: {error}")))?;
-    }
-    let platform = match &flags.platform {
-        None => Platform::host(),
-        Some(text) => text.parse().map_err(|error: crate::registry::InvalidPlatform| invalid(error))?,
-    };
-    if flags.max_pull_procs == Some(0) {
-        return Err(invalid("maxPullProcs must be at least 1"));
-    }
     let image = image_name(&flags.tags, &context);
-    let (output, output_tag) = match &flags.output {
+    let (layout, layout_tag) = match &flags.output {
         None => (context.join(format!("{image}.oci")), None),
-        Some(text) => {
-            let rest = text.strip_prefix("oci:").ok_or_else(|| {
-                invalid(format!("output {text}: the editor command writes OCI layouts only (oci:DIR[:TAG]); `kubefile-ls build` also pushes and writes archives"))
-            })?;
-            let (dir, tag) = match rest.rsplit_once(':') {
-                Some((dir, tag)) if !tag.is_empty() && !tag.contains('/') => (dir, Some(tag.to_owned())),
-                _ => (rest, None),
-            };
-            (context.join(dir), tag)
-        }
-    };
-    let ref_names = match output_tag {
-        Some(tag) => vec![tag],
-        None if flags.tags.is_empty() => vec!["latest".to_owned()],
-        None => flags.tags.clone(),
-    };
-    let tls_verify = flags.tls_verify.unwrap_or(true);
-    let save = SaveOptions {
-        platform: platform.clone(),
-        all_platforms: flags.all,
-        max_pull_procs: flags.max_pull_procs.unwrap_or(SaveOptions::default().max_pull_procs),
-        auth: flags.authfile.clone().map_or(AuthSource::Default, AuthSource::File),
-        insecure_registries: flags.insecure_registries.clone(),
-        ..SaveOptions::default()
-    };
-    let assemble = AssembleRequest {
-        context: context.clone(),
-        build_files: vec![kubefile.clone()],
-        inputs: BuildInputs {
-            build_args: flags.build_args.clone(),
-            env: flags.envs.clone().into_iter().collect(),
-            labels: flags.labels.clone().into_iter().collect(),
-            platform: Some(platform.clone()),
+        Some(text) => match parse_destination(text).map_err(invalid)? {
+            Destination::Layout { dir, tag } => (context.join(dir), tag),
+            Destination::Archive { .. } | Destination::Registry(_) => return Err(invalid(format!(
+                "output {text}: the editor command writes OCI layouts only (oci:DIR[:TAG]); `kubefile-ls build` also pushes and writes archives"
+            ))),
         },
+    };
+    let defaults = BuildFlags::new(context.clone());
+    let build_flags = BuildFlags {
+        files: vec![kubefile.clone()],
+        tags: flags.tags.clone(),
+        save_image: flags.save_image.unwrap_or(defaults.save_image),
+        max_pull_procs: flags.max_pull_procs.unwrap_or(defaults.max_pull_procs),
+        all: flags.all,
+        platform: flags.platform.clone(),
+        labels: flags.labels.into_iter().collect(),
+        envs: flags.envs.into_iter().collect(),
+        build_args: flags.build_args,
         timestamp: flags.timestamp,
-        output,
-        ref_names,
-        platform,
+        authfile: flags.authfile,
+        tls_verify: flags.tls_verify.unwrap_or(defaults.tls_verify),
+        insecure_registries: flags.insecure_registries,
+        helm: session.config.helm_path(),
+        layout,
+        layout_tag,
+        ..defaults
     };
-    let options = PipelineOptions {
-        assemble,
-        engine: Engine::Native,
-        tls_verify,
-        save_image: flags.save_image.unwrap_or(true),
-        save,
-        extract: ExtractOptions { helm: session.config.helm_path(), ..ExtractOptions::default() },
-        base_cache: RegistryImages::default_cache(),
-        config: (*session.config.current()).clone(),
-    };
+    let options = build_flags.pipeline_options((*session.config.current()).clone()).map_err(invalid)?;
     Ok(Plan { kubefile, context, image, tags: flags.tags, options })
-}
-
-/// `nginx` for `docker.io/labring/nginx:v1`; the context directory's name without a tag (as
-/// `kubefile-ls build` names its default output).
-fn image_name(tags: &[String], context: &Path) -> String {
-    let from_tag = tags.first().map(|tag| {
-        let without_digest = tag.split('@').next().unwrap_or(tag);
-        let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
-        last.split(':').next().unwrap_or(last).to_owned()
-    });
-    let from_dir =
-        || context.file_name().map_or_else(|| "image".to_owned(), |name| name.to_string_lossy().to_lowercase());
-    from_tag.filter(|name| !name.is_empty()).unwrap_or_else(from_dir)
 }
 
 /// The "Build image" code action (kind `source`, offered anywhere in a Kubefile).
@@ -790,12 +741,6 @@ mod tests {
         assert_eq!(parsed.build_args.get("V").map(String::as_str), Some("1"));
         let typo = serde_json::from_value::<BuildCommandOptions>(json!({"tag": "a"})).unwrap_err();
         assert!(typo.to_string().contains("unknown field `tag`"), "{typo}");
-    }
-
-    #[test]
-    fn image_names() {
-        assert_eq!(image_name(&["docker.io/labring/nginx:v1".into()], Path::new("/c/app")), "nginx");
-        assert_eq!(image_name(&[], Path::new("/c/My-App")), "my-app");
     }
 
     #[test]

@@ -39,9 +39,11 @@ pub struct Negotiated {
     /// Deprecated completion items are marked with tags (else with the `deprecated` field, if any).
     pub completion_tags: bool,
     pub completion_deprecated: bool,
-    /// Code actions can be returned as `CodeAction` literals with a kind; without this, only
-    /// the quick fixes would be expressible (as commands), which we do not offer.
+    /// Code actions can be returned as `CodeAction` literals with a kind; without this they are
+    /// sent as commands (edits through `kubefile.applyEdit`).
     pub code_action_literals: bool,
+    /// The client accepts `workspace/applyEdit`.
+    pub apply_edit: bool,
     /// `textDocument/documentSymbol` may return a tree.
     pub hierarchical_symbols: bool,
     /// Folding ranges must span whole lines (no start/end characters).
@@ -133,6 +135,7 @@ impl Negotiated {
             code_action_literals: text_document
                 .and_then(|td| td.code_action.as_ref())
                 .is_some_and(|actions| actions.code_action_literal_support.is_some()),
+            apply_edit: workspace.and_then(|ws| ws.apply_edit).unwrap_or(false),
             hierarchical_symbols: text_document
                 .and_then(|td| td.document_symbol.as_ref())
                 .and_then(|symbols| symbols.hierarchical_document_symbol_support)
@@ -201,7 +204,10 @@ pub fn server_capabilities(negotiated: &Negotiated) -> lsp::ServerCapabilities {
                 work_done_progress_options: Default::default(),
             })
         }),
-        code_action_provider: negotiated.code_action_literals.then(|| {
+        code_action_provider: Some(if !negotiated.code_action_literals {
+            // Actions as commands: such a client cannot filter by kind.
+            lsp::CodeActionProviderCapability::Simple(true)
+        } else {
             lsp::CodeActionProviderCapability::Options(lsp::CodeActionOptions {
                 code_action_kinds: Some(vec![
                     lsp::CodeActionKind::QUICKFIX,
@@ -270,7 +276,7 @@ pub fn server_capabilities(negotiated: &Negotiated) -> lsp::ServerCapabilities {
             work_done_progress_options: Default::default(),
         }),
         execute_command_provider: Some(lsp::ExecuteCommandOptions {
-            commands: commands::COMMANDS.iter().map(|command| command.to_string()).collect(),
+            commands: commands::advertised(negotiated),
             // `kubefile.build` reports to the request's `workDoneToken`.
             work_done_progress_options: lsp::WorkDoneProgressOptions { work_done_progress: Some(true) },
         }),
@@ -302,10 +308,20 @@ mod tests {
         let caps = server_capabilities(&negotiated);
         assert_eq!(caps.position_encoding, Some(lsp::PositionEncodingKind::UTF16));
         assert!(caps.diagnostic_provider.is_none());
-        // Without code-action literals our actions cannot be expressed; plain text everywhere.
-        assert!(caps.code_action_provider.is_none());
+        // Without code-action literals actions are commands; without applyEdit, only those
+        // that need no edit; plain text everywhere.
+        assert_eq!(caps.code_action_provider, Some(lsp::CodeActionProviderCapability::Simple(true)));
+        assert_eq!(caps.execute_command_provider.unwrap().commands, commands::COMMANDS);
         assert!(!negotiated.snippets && negotiated.hover_markup == Markup::PlainText);
         assert_eq!(caps.rename_provider, Some(lsp::OneOf::Left(true)));
+    }
+
+    #[test]
+    fn a_client_without_action_literals_that_applies_edits_gets_the_apply_command() {
+        let negotiated = Negotiated::from_client(&client(serde_json::json!({"workspace": {"applyEdit": true}})));
+        assert!(negotiated.apply_edit && !negotiated.code_action_literals);
+        let commands = server_capabilities(&negotiated).execute_command_provider.unwrap().commands;
+        assert!(commands.contains(&commands::APPLY_EDIT.to_owned()), "{commands:?}");
     }
 
     #[test]
@@ -351,7 +367,8 @@ mod tests {
         // The client's first preference wins.
         assert!(negotiated.snippets && negotiated.completion_markup == Markup::PlainText);
         assert_eq!(negotiated.hover_markup, Markup::Markdown);
-        assert!(caps.code_action_provider.is_some());
+        assert!(matches!(caps.code_action_provider, Some(lsp::CodeActionProviderCapability::Options(_))));
+        assert!(!caps.execute_command_provider.unwrap().commands.contains(&commands::APPLY_EDIT.to_owned()));
         assert!(matches!(caps.rename_provider, Some(lsp::OneOf::Right(_))));
         assert!(options.workspace_diagnostics && options.inter_file_dependencies);
     }

@@ -1,86 +1,50 @@
-//! Panic safety: a tower layer around the `LspService` that turns a panic in any message handler
-//! into a logged error and, for a request, an `InternalError` response, so that one bug in one
+//! Panic safety: the transport runs every message handler through [`guard`], which turns a panic
+//! into a logged error and, for a request, an `InternalError` answer, so that one bug in one
 //! handler costs one answer instead of the whole server.
 //!
-//! Handlers run as futures polled by tower-lsp-server's `Server::serve` on its own task; a panic
-//! there would unwind through `serve` and end the process. Catching it around each handler's
-//! future keeps the transport, the other in-flight handlers and the document store alive.
+//! A handler's future is polled first by the transport's dispatch loop, then by a task of its
+//! own; a panic in either would end the loop or the task without an answer. Catching it around
+//! each handler keeps the transport, the other in-flight handlers and the document store alive.
 //! (Analysis jobs already catch their own panics in `worker`; this covers the handlers.)
 //!
 //! Testing: debug builds panic on purpose in the handler of the method named by the
 //! `KUBEFILE_LS_INJECT_PANIC` environment variable (see [`injected_panic`]). Release builds do not
 //! contain that code at all.
 
-use std::{
-    any::Any,
-    future::Future,
-    panic::AssertUnwindSafe,
-    pin::Pin,
-    task::{Context, Poll},
-};
+use std::{any::Any, future::Future, panic::AssertUnwindSafe};
 
-use futures_util::FutureExt as _;
-use tower_lsp_server::jsonrpc::{Error, Request, Response};
-use tower_service::Service;
+use futures_util::{future::BoxFuture, FutureExt as _};
+use tower_lsp_server::jsonrpc::Error;
 
-/// Wraps a service answering JSON-RPC requests; see the module documentation.
-pub struct CatchPanic<S> {
-    inner: S,
-}
-
-impl<S> CatchPanic<S> {
-    pub fn new(inner: S) -> CatchPanic<S> {
-        CatchPanic { inner }
-    }
-}
-
-impl<S> Service<Request> for CatchPanic<S>
+/// Makes the handler of `method` with `make` and runs it. A panic in either (the router may run
+/// code before it returns the handler's future) is logged and becomes the `InternalError` to
+/// answer a request with.
+pub fn guard<F>(method: String, make: impl FnOnce() -> F) -> BoxFuture<'static, Result<F::Output, Error>>
 where
-    S: Service<Request, Response = Option<Response>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
+    F: Future + Send + 'static,
 {
-    type Response = Option<Response>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Option<Response>, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let method = request.method().to_owned();
-        let id = request.id().cloned();
-        let inject = injected_panic(&method);
-        // The router may run code before returning the handler's future: catch that too.
-        let handler = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
-        Box::pin(async move {
-            let outcome = AssertUnwindSafe(async {
-                if inject {
-                    panic!("panic injected into {method} by KUBEFILE_LS_INJECT_PANIC");
-                }
-                match handler {
-                    Ok(handler) => handler.await,
-                    Err(payload) => std::panic::resume_unwind(payload),
-                }
-            })
-            .catch_unwind()
-            .await;
-            match outcome {
-                Ok(result) => result,
-                Err(payload) => {
-                    let message = panic_message(payload.as_ref());
-                    tracing::error!("the handler of {method} panicked: {message}");
-                    // A notification has no one to answer; a request gets an error instead of silence.
-                    Ok(id.map(|id| {
-                        let mut error = Error::internal_error();
-                        error.message = format!("kubefile-ls failed on this request (a bug: {message})").into();
-                        Response::from_error(id, error)
-                    }))
-                }
+    let inject = injected_panic(&method);
+    let handler = std::panic::catch_unwind(AssertUnwindSafe(make));
+    Box::pin(async move {
+        let outcome = AssertUnwindSafe(async {
+            if inject {
+                panic!("panic injected into {method} by KUBEFILE_LS_INJECT_PANIC");
+            }
+            match handler {
+                Ok(handler) => handler.await,
+                Err(payload) => std::panic::resume_unwind(payload),
             }
         })
-    }
+        .catch_unwind()
+        .await;
+        outcome.map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            tracing::error!("the handler of {method} panicked: {message}");
+            let mut error = Error::internal_error();
+            error.message = format!("kubefile-ls failed on this request (a bug: {message})").into();
+            error
+        })
+    })
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -104,4 +68,20 @@ fn injected_panic(method: &str) -> bool {
 #[cfg(not(debug_assertions))]
 fn injected_panic(_: &str) -> bool {
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn panics_in_making_or_running_a_handler_become_internal_errors() {
+        assert_eq!(guard("ok".to_owned(), || async { 42 }).await, Ok(42));
+        let made = guard("made".to_owned(), || -> std::future::Ready<()> { panic!("while making") }).await;
+        assert!(made.unwrap_err().message.contains("a bug: while making"));
+        let ran = guard("ran".to_owned(), || async { panic!("while running") }).await;
+        let error: Result<(), Error> = ran;
+        assert_eq!(error.as_ref().unwrap_err().code, tower_lsp_server::jsonrpc::ErrorCode::InternalError);
+        assert!(error.unwrap_err().message.contains("a bug: while running"));
+    }
 }

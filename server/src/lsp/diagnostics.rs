@@ -30,7 +30,7 @@ use super::{
     worker,
 };
 use crate::{
-    analysis,
+    analysis::{self, completion_images},
     syntax::SourceFile,
 };
 
@@ -95,17 +95,30 @@ async fn publish(session: &Arc<Session>, uri: &Uri) {
     session.client.publish_diagnostics(uri.clone(), items, Some(analysis.version)).await;
 }
 
+/// The diagnostics of the latest revision of `uri`, for requests (pull reports, quick fixes):
+/// when the document changes while it is analysed (the worker then drops the job), the newer
+/// text is analysed. `None` for unknown documents or when analysis failed (a bug, logged).
+async fn analyze_latest(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
+    loop {
+        let revision = session.documents.get(uri)?.revision;
+        match analyze(session, uri).await {
+            Some(analysis) => return Some(analysis),
+            None if session.documents.get(uri).is_some_and(|entry| entry.revision != revision) => continue,
+            None => return None,
+        }
+    }
+}
+
 /// The diagnostics of the current revision of `uri`, computed if not cached. `None` for unknown
-/// documents or when analysis failed (a bug, logged).
-pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
-    let (revision, version, kind, dir, cached, job) = {
+/// documents, when the document changed or closed before its analysis ran (the publisher has
+/// been signalled), or when analysis failed (a bug, logged).
+async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
+    let (revision, version, kind, dir, tree, cache) = {
         let entry = session.documents.get(uri)?;
         if let Some(current) = entry.current_analysis() {
             return Some(current);
         }
-        let cached = entry.doc.cached_snapshot();
-        let job = cached.is_none().then(|| entry.doc.parse_job());
-        (entry.revision, entry.doc.version(), entry.kind, entry.context_dir.clone(), cached, job)
+        (entry.revision, entry.doc.version(), entry.kind, entry.context_dir.clone(), entry.tree(), entry.diagnostics_cache.clone())
     };
     let started = Instant::now();
     // A file of a build context sealos reads images from (`images/shim/**`, `images/skopeo/tar.txt`,
@@ -115,15 +128,8 @@ pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>>
     // The tree (incremental parse) and, for Dockerfiles, whether sealos rules apply: blocking work.
     let sealos_dir = dir.clone();
     let is_list = list.is_some();
-    let (file, parsed, handled) = worker::run(move || {
-        let (file, parsed) = match (cached, job) {
-            (Some(file), _) => (file, None),
-            (None, Some(job)) => {
-                let parsed = job.run();
-                (parsed.file.clone(), Some(parsed))
-            }
-            (None, None) => unreachable!("a parse job is taken whenever no snapshot is cached"),
-        };
+    let (file, parsed, handled, base_images) = worker::run_for(session, uri, revision, move || {
+        let (file, parsed) = tree.parse();
         let handled = match kind {
             _ if is_list => true,
             BuildFileKind::Kubefile => true,
@@ -132,14 +138,14 @@ pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>>
             }
             BuildFileKind::Other => false,
         };
-        (file, parsed, handled)
+        let base_images = match kind {
+            BuildFileKind::Kubefile | BuildFileKind::Dockerfile if !is_list => completion_images::base_images(&file),
+            _ => Vec::new(),
+        };
+        (file, parsed, handled, base_images)
     })
     .await?;
-    if let Some(parsed) = parsed {
-        if let Some(mut entry) = session.documents.get_mut(uri) {
-            entry.doc.install(parsed);
-        }
-    }
+    session.documents.install(uri, parsed);
     let parsed_at = started.elapsed();
 
     let analysis = if handled {
@@ -151,20 +157,26 @@ pub async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>>
             None => None,
         };
         let encoding = session.negotiated().encoding;
-        worker::run(move || {
+        worker::run_for(session, uri, revision, move || {
             let diagnostics = match &list {
                 Some((_, relative, role)) => {
                     let relative = relative.to_string_lossy();
                     analysis::lists::diagnostics(*role, &relative, file.text(), facts.as_deref(), &config)
                 }
-                None => analysis::diagnostics(&file, facts.as_deref(), &config),
+                // A poisoned cache only means an earlier analysis panicked; its state is still a
+                // valid starting point because the cache compares texts before reusing anything.
+                None => cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).diagnostics(
+                    &file,
+                    facts.as_deref(),
+                    &config,
+                ),
             };
             let lsp = diagnostics.iter().map(|d| convert::diagnostic(&file, d, encoding)).collect();
-            Analysis { revision, version, file, handled, diagnostics, lsp }
+            Analysis { revision, version, file, handled, diagnostics, lsp, base_images }
         })
         .await?
     } else {
-        Analysis { revision, version, file, handled, diagnostics: Vec::new(), lsp: Vec::new() }
+        Analysis { revision, version, file, handled, diagnostics: Vec::new(), lsp: Vec::new(), base_images }
     };
     tracing::debug!(
         "analysed {} r{revision} in {:?} (parse {parsed_at:?}): {} diagnostics",
@@ -227,7 +239,7 @@ fn full_report(analysis: Option<&Analysis>) -> lsp::FullDocumentDiagnosticReport
 
 /// `textDocument/diagnostic`: always a full report, with the revision as result id.
 pub async fn document_report(session: &Arc<Session>, uri: &Uri) -> lsp::DocumentDiagnosticReportResult {
-    let analysis = analyze(session, uri).await;
+    let analysis = analyze_latest(session, uri).await;
     lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
         lsp::RelatedFullDocumentDiagnosticReport {
             related_documents: None,
@@ -252,7 +264,7 @@ pub async fn workspace_report(
         let mut items = Vec::new();
         let mut up_to_date = !previous.is_empty();
         for uri in session.documents.uris() {
-            let Some(analysis) = analyze(session, &uri).await else { continue };
+            let Some(analysis) = analyze_latest(session, &uri).await else { continue };
             up_to_date &= previous.get(uri.as_str()) == Some(&analysis.result_id().as_str());
             items.push(lsp::WorkspaceDocumentDiagnosticReport::Full(lsp::WorkspaceFullDocumentDiagnosticReport {
                 uri,
@@ -276,28 +288,15 @@ pub async fn workspace_report(
 
 // --- code actions ---------------------------------------------------------------------------
 
-/// Whether a `CodeActionContext.only` filter admits quick fixes.
-fn wants_quick_fixes(only: Option<&[lsp::CodeActionKind]>) -> bool {
-    let quickfix = lsp::CodeActionKind::QUICKFIX;
-    only.is_none_or(|kinds| {
-        kinds.iter().any(|kind| {
-            let kind = kind.as_str();
-            kind.is_empty() || quickfix.as_str() == kind || quickfix.as_str().starts_with(&format!("{kind}."))
-        })
-    })
-}
-
 fn intersects(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> bool {
     a.start <= b.end && b.start <= a.end
 }
 
-/// Quick fixes of the current diagnostics that touch the requested range.
-pub async fn code_actions(session: &Arc<Session>, params: &lsp::CodeActionParams) -> Vec<lsp::CodeActionOrCommand> {
-    if !wants_quick_fixes(params.context.only.as_deref()) {
-        return Vec::new();
-    }
+/// Quick fixes of the current diagnostics that touch the requested range (the caller checks that
+/// the request's `only` filter admits quick fixes).
+pub async fn code_actions(session: &Arc<Session>, params: &lsp::CodeActionParams) -> Vec<lsp::CodeAction> {
     let uri = &params.text_document.uri;
-    let Some(analysis) = analyze(session, uri).await else { return Vec::new() };
+    let Some(analysis) = analyze_latest(session, uri).await else { return Vec::new() };
     let negotiated = session.negotiated();
     let encoding = negotiated.encoding;
     let file: &SourceFile = &analysis.file;
@@ -309,8 +308,7 @@ pub async fn code_actions(session: &Arc<Session>, params: &lsp::CodeActionParams
             continue;
         }
         for (i, fix) in diagnostic.fixes.iter().enumerate() {
-            let action = convert::code_action(file, fix, lsp_diagnostic, i == 0, &target, encoding);
-            actions.push(lsp::CodeActionOrCommand::CodeAction(action));
+            actions.push(convert::code_action(file, fix, lsp_diagnostic, i == 0, &target, encoding));
         }
     }
     actions
@@ -319,15 +317,6 @@ pub async fn code_actions(session: &Arc<Session>, params: &lsp::CodeActionParams
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_filters() {
-        assert!(wants_quick_fixes(None));
-        assert!(wants_quick_fixes(Some(&[lsp::CodeActionKind::QUICKFIX])));
-        assert!(wants_quick_fixes(Some(&[lsp::CodeActionKind::EMPTY])));
-        assert!(!wants_quick_fixes(Some(&[lsp::CodeActionKind::REFACTOR, lsp::CodeActionKind::SOURCE])));
-        assert!(!wants_quick_fixes(Some(&[lsp::CodeActionKind::new("quick")])));
-    }
 
     #[test]
     fn ranges_touching_count_as_intersecting() {

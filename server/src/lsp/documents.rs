@@ -21,7 +21,10 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 use super::contexts::BuildFileKind;
 use crate::{
     analysis,
-    syntax::{document::Document, SourceFile},
+    syntax::{
+        document::{Document, ParseJob, ParsedSnapshot},
+        SourceFile,
+    },
 };
 
 /// What the publisher of a document is asked to do.
@@ -43,6 +46,9 @@ pub struct Analysis {
     pub diagnostics: Vec<analysis::Diagnostic>,
     /// `diagnostics` converted, in the same order.
     pub lsp: Vec<lsp::Diagnostic>,
+    /// The images the FROM lines of a build file name, offered after `FROM` in the other
+    /// documents (empty for other files).
+    pub base_images: Vec<String>,
 }
 
 impl Analysis {
@@ -70,6 +76,9 @@ pub struct OpenDocument {
     pub publish_lock: Arc<tokio::sync::Mutex<()>>,
     /// The last semantic tokens sent, for `semanticTokens/full/delta`: (result id, data).
     pub semantic_tokens: Option<(String, Arc<Vec<u32>>)>,
+    /// The previous analysis's per-instruction findings, so that an edit re-analyses only the
+    /// instructions it touched. Locked on the analysis thread only.
+    pub diagnostics_cache: Arc<std::sync::Mutex<analysis::diagnostics::DiagnosticsCache>>,
     trigger: watch::Sender<Trigger>,
 }
 
@@ -81,7 +90,34 @@ pub struct Snapshot {
     pub context_dir: Option<PathBuf>,
 }
 
+/// A document's tree: current, or the job that brings it up to date with the text (to run away
+/// from the map's locks).
+pub enum Tree {
+    Current(SourceFile),
+    Pending(ParseJob),
+}
+
+impl Tree {
+    /// Parses if needed (blocking work). Returns the file and the parse result for [`Documents::install`].
+    pub fn parse(self) -> (SourceFile, Option<ParsedSnapshot>) {
+        match self {
+            Tree::Current(file) => (file, None),
+            Tree::Pending(job) => {
+                let parsed = job.run();
+                (parsed.file.clone(), Some(parsed))
+            }
+        }
+    }
+}
+
 impl OpenDocument {
+    pub fn tree(&self) -> Tree {
+        match self.doc.cached_snapshot() {
+            Some(file) => Tree::Current(file),
+            None => Tree::Pending(self.doc.parse_job()),
+        }
+    }
+
     /// The latest analysis if it is for the current revision.
     pub fn current_analysis(&self) -> Option<Arc<Analysis>> {
         self.last.as_ref().filter(|last| last.revision == self.revision).cloned()
@@ -133,6 +169,7 @@ impl Documents {
             published_revision: None,
             publish_lock: Default::default(),
             semantic_tokens: None,
+            diagnostics_cache: Default::default(),
             trigger,
         };
         self.map.insert(uri, entry);
@@ -158,23 +195,22 @@ impl Documents {
     /// edits are pending. Request handlers call this before their first `.await`, so they see the
     /// text as it was when the request arrived, which is what its positions refer to.
     pub fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
-        let (parsed_or_job, version, kind, context_dir) = {
+        let (tree, version, kind, context_dir) = {
             let entry = self.map.get(uri)?;
-            let parsed_or_job = entry.doc.cached_snapshot().ok_or_else(|| entry.doc.parse_job());
-            (parsed_or_job, entry.doc.version(), entry.kind, entry.context_dir.clone())
+            (entry.tree(), entry.doc.version(), entry.kind, entry.context_dir.clone())
         };
-        let file = match parsed_or_job {
-            Ok(file) => file,
-            Err(job) => {
-                let parsed = job.run();
-                let file = parsed.file.clone();
-                if let Some(mut entry) = self.map.get_mut(uri) {
-                    entry.doc.install(parsed);
-                }
-                file
-            }
-        };
+        let (file, parsed) = tree.parse();
+        self.install(uri, parsed);
         Some(Snapshot { file, version, kind, context_dir })
+    }
+
+    /// Keeps the result of a parse in its document (dropped if edits came since the job was taken).
+    pub fn install(&self, uri: &Uri, parsed: Option<ParsedSnapshot>) {
+        if let Some(parsed) = parsed {
+            if let Some(mut entry) = self.map.get_mut(uri) {
+                entry.doc.install(parsed);
+            }
+        }
     }
 
     /// Applies `edit` to the document and signals its publisher. Returns false for unknown URIs.
@@ -204,6 +240,19 @@ impl Documents {
 
     pub fn uris(&self) -> Vec<Uri> {
         self.map.iter().map(|entry| entry.key().clone()).collect()
+    }
+
+    /// The base images the open documents other than `except` name, from their latest analysis
+    /// (a revision behind is good enough for completion), in URI order.
+    pub fn workspace_images(&self, except: &Uri) -> Vec<String> {
+        let mut analyses: Vec<(Uri, Arc<Analysis>)> = self
+            .map
+            .iter()
+            .filter(|entry| entry.key() != except)
+            .filter_map(|entry| Some((entry.key().clone(), entry.last.clone()?)))
+            .collect();
+        analyses.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        analyses.iter().flat_map(|(_, analysis)| analysis.base_images.iter().cloned()).collect()
     }
 
     /// Whether another open document uses `dir` as its context.

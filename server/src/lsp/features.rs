@@ -12,7 +12,7 @@ use std::{
 };
 
 use tower_lsp_server::{
-    jsonrpc::{Error, ErrorCode, Result},
+    jsonrpc::{Error, Result},
     ls_types::{self as lsp, Uri},
 };
 
@@ -120,6 +120,7 @@ pub async fn completion(
     let items = match &doc.subject {
         Subject::BuildFile(kind) => {
             options.kind = *kind;
+            options.workspace_images = session.documents.workspace_images(&doc.uri);
             let facts = doc.facts(session).await;
             completion::completion(file, offset, facts.as_deref(), &session.config.current(), &options)
         }
@@ -196,8 +197,7 @@ pub async fn document_highlight(
 
 /// A refused rename: the client shows the message.
 fn rename_refused(error: navigation::RenameError) -> Error {
-    // LSP's RequestFailed: the request was valid, the server cannot carry it out.
-    Error { code: ErrorCode::ServerError(-32803), message: error.0.into(), data: None }
+    commands::request_failed(error.0)
 }
 
 pub async fn prepare_rename(
@@ -401,14 +401,15 @@ pub async fn code_lens(session: &Arc<Session>, params: lsp::CodeLensParams) -> R
     let options = code_lens::CodeLensOptions {
         locale: negotiated.locale,
         kind,
-        build_command: commands::lens_command(&code_lens::CodeLensKind::BuildImage).is_some(),
+        // `kubefile.build`.
+        build_command: true,
     };
     let file = &doc.snapshot.file;
     let lenses = code_lens::code_lenses(file, Some(&facts), &options)
         .into_iter()
-        .filter_map(|lens| {
-            let command = commands::lens_command(&lens.kind)?;
-            Some(convert::code_lens(file, lens, command, &doc.uri, negotiated.encoding))
+        .map(|lens| {
+            let command = commands::lens_command(&lens.kind);
+            convert::code_lens(file, lens, command, &doc.uri, negotiated.encoding)
         })
         .collect();
     Ok(Some(lenses))
@@ -464,21 +465,43 @@ fn admits(only: Option<&[lsp::CodeActionKind]>, kind: &str) -> bool {
 }
 
 /// Quick fixes of the current diagnostics, refactorings of the selected instructions, and
-/// `source.fixAll` (when asked for explicitly: it analyses the whole file).
+/// `source.fixAll` (when asked for explicitly: it analyses the whole file). Clients without
+/// `CodeAction` literals get them as commands.
 pub async fn code_action(
     session: &Arc<Session>,
     params: lsp::CodeActionParams,
 ) -> Result<Option<lsp::CodeActionResponse>> {
-    let doc = Doc::take(session, &params.text_document.uri);
-    let only = params.context.only.as_deref();
-    let mut response = if admits(only, lsp::CodeActionKind::QUICKFIX.as_str()) {
+    let Some(doc) = Doc::take(session, &params.text_document.uri) else { return Ok(Some(Vec::new())) };
+    let mut actions = if admits(params.context.only.as_deref(), lsp::CodeActionKind::QUICKFIX.as_str()) {
         diagnostics::code_actions(session, &params).await
     } else {
         Vec::new()
     };
-    let Some((doc, kind)) = doc.and_then(|doc| doc.build_file().map(|kind| (doc, kind))) else {
-        return Ok(Some(response));
+    if let Some(kind) = doc.build_file() {
+        actions.extend(build_file_actions(session, &doc, kind, &params).await);
+    }
+    let negotiated = session.negotiated();
+    let response = if negotiated.code_action_literals {
+        actions.into_iter().map(lsp::CodeActionOrCommand::CodeAction).collect()
+    } else {
+        let target = commands::EditedDocument { uri: doc.uri.clone(), version: doc.snapshot.version };
+        actions
+            .into_iter()
+            .filter_map(|action| commands::action_command(action, &target, negotiated.apply_edit))
+            .map(lsp::CodeActionOrCommand::Command)
+            .collect()
     };
+    Ok(Some(response))
+}
+
+/// The refactorings, fix-all and "Build image" actions of a build file.
+async fn build_file_actions(
+    session: &Arc<Session>,
+    doc: &Doc,
+    kind: FileKind,
+    params: &lsp::CodeActionParams,
+) -> Vec<lsp::CodeAction> {
+    let only = params.context.only.as_deref();
     // Fix-all when the filter names it (`source`, `source.fixAll`), or, without a filter, when
     // the user asked (not the requests editors send as the cursor moves).
     let fix_all = match only {
@@ -496,18 +519,20 @@ pub async fn code_action(
     let found = actions::code_actions(file, range, facts.as_deref(), &session.config.current(), &options);
     let target =
         convert::EditTarget { uri: &doc.uri, version: doc.snapshot.version, versioned: negotiated.versioned_edits };
-    response.extend(found.iter().filter(|action| admits(only, action.kind.as_str())).map(|action| {
-        lsp::CodeActionOrCommand::CodeAction(convert::edit_action(file, action, &target, negotiated.encoding))
-    }));
+    let mut response: Vec<lsp::CodeAction> = found
+        .iter()
+        .filter(|action| admits(only, action.kind.as_str()))
+        .map(|action| convert::edit_action(file, action, &target, negotiated.encoding))
+        .collect();
     // "Build image" like fix-all: asked for by kind, or by the user without a filter.
     let build_asked = match only {
         Some(_) => admits(only, lsp::CodeActionKind::SOURCE.as_str()),
         None => params.context.trigger_kind != Some(lsp::CodeActionTriggerKind::AUTOMATIC),
     };
     if kind == FileKind::Kubefile && build_asked {
-        response.push(lsp::CodeActionOrCommand::CodeAction(build::code_action(&doc.uri, negotiated.locale)));
+        response.push(build::code_action(&doc.uri, negotiated.locale));
     }
-    Ok(Some(response))
+    response
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The language server: tower-lsp-server glue. Converts types, routes requests, holds documents;
-//! no analysis logic of its own.
+//! The language server: tower-lsp-server glue and our own stdio transport. Converts types, routes
+//! requests, holds documents; no analysis logic of its own.
 //!
 //! - [`server`]: the `LanguageServer` implementation (routing only).
 //! - [`capabilities`]: what we advertise, from what the client supports.
@@ -8,11 +8,14 @@
 //! - [`contexts`]: which documents are Kubefiles; cached build-context facts and rendered images.
 //! - [`features`]: completion, hover, navigation, structure, formatting, semantic tokens, inlay
 //!   hints, code lenses, links and code actions.
-//! - [`commands`]: `workspace/executeCommand` (`kubefile.images`, `kubefile.build`).
+//! - [`commands`]: `workspace/executeCommand` (`kubefile.images`, `kubefile.build`,
+//!   `kubefile.applyEdit` for clients without code-action literals).
 //! - [`build`]: `kubefile.build`: the build pipeline with progress, cancellation and located failures.
 //! - [`config`]: settings from `initializationOptions` and the workspace.
 //! - [`convert`]: the only place analysis types and positions become LSP types.
-//! - [`worker`]: the thread parsing and analysis run on.
+//! - [`transport`]: stdio framing and dispatch; answers the whole-document requests itself.
+//! - [`catch_panic`]: a panicking handler costs one answer, not the server.
+//! - [`worker`]: the threads parsing and analysis run on (a lane of its own for big documents).
 
 mod build;
 mod capabilities;
@@ -26,6 +29,7 @@ mod documents;
 mod features;
 mod server;
 mod session;
+mod transport;
 mod worker;
 
 use std::{
@@ -55,20 +59,28 @@ pub fn run_stdio() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let shutdown_requested = Arc::new(AtomicBool::new(false));
-    runtime.block_on({
-        let shutdown_requested = shutdown_requested.clone();
-        async move {
-            let (service, socket) = LspService::build(move |client| server::Server::new(client, shutdown_requested))
-                // Not in tower-lsp-server's trait: cancels a `kubefile.build` from the progress UI.
-                .custom_method("window/workDoneProgress/cancel", server::Server::work_done_progress_cancel)
-                .finish();
-            let service = catch_panic::CatchPanic::new(service);
-            tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    let mut stdio = match transport::Stdio::start() {
+        Ok(stdio) => stdio,
+        Err(error) => {
+            eprintln!("kubefile-ls: cannot start the stdio threads: {error}");
+            return ExitCode::from(1);
         }
+    };
+    let shutdown_requested = Arc::new(AtomicBool::new(false));
+    let requested = shutdown_requested.clone();
+    runtime.block_on(async {
+        let (service, socket) = LspService::build(move |client| server::Server::new(client, requested))
+            // Not in tower-lsp-server's trait: cancels a `kubefile.build` from the progress UI.
+            .custom_method("window/workDoneProgress/cancel", server::Server::work_done_progress_cancel)
+            .finish();
+        let session = service.inner().session().clone();
+        transport::serve(&mut stdio, service, socket, session).await;
     });
-    // Blocking reads of stdin (and any analysis still running) must not hold the process.
+    // Analysis still running must not hold the process (nor does the stdin thread, blocked in a
+    // read, once `main` returns).
     runtime.shutdown_timeout(Duration::from_millis(100));
+    // Answers already given are written, unless the client stopped reading.
+    stdio.finish(Duration::from_secs(1));
     if shutdown_requested.load(Ordering::SeqCst) {
         ExitCode::SUCCESS
     } else {

@@ -18,6 +18,7 @@ use super::{
     capabilities::{self, Negotiated},
     commands, config, contexts, convert, diagnostics, features,
     session::Session,
+    worker,
 };
 use crate::syntax::document::Document;
 
@@ -28,6 +29,11 @@ pub struct Server {
 impl Server {
     pub fn new(client: Client, shutdown_requested: Arc<std::sync::atomic::AtomicBool>) -> Server {
         Server { session: Arc::new(Session::new(client, shutdown_requested)) }
+    }
+
+    /// For the transport, which answers the whole-document requests itself.
+    pub(super) fn session(&self) -> &Arc<Session> {
+        &self.session
     }
 
     async fn warn(&self, warnings: Vec<String>) {
@@ -76,6 +82,8 @@ impl Server {
     }
 }
 
+// documentSymbol, foldingRange, (range) formatting and semantic tokens are answered by
+// `transport` without going through this trait: their results are serialised without `Value`.
 impl LanguageServer for Server {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         let negotiated = Negotiated::from_initialize(&params);
@@ -178,7 +186,8 @@ impl LanguageServer for Server {
             }
         }
         drop(closed);
-        release_freed_memory();
+        // Analysis still in flight for the document trims again when it is dropped (`worker`).
+        worker::release_freed_memory();
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
@@ -262,24 +271,8 @@ impl LanguageServer for Server {
         features::rename(&self.session, params).await
     }
 
-    async fn document_symbol(&self, params: lsp::DocumentSymbolParams) -> Result<Option<lsp::DocumentSymbolResponse>> {
-        features::document_symbol(&self.session, params).await
-    }
-
     async fn selection_range(&self, params: lsp::SelectionRangeParams) -> Result<Option<Vec<lsp::SelectionRange>>> {
         features::selection_range(&self.session, params).await
-    }
-
-    async fn folding_range(&self, params: lsp::FoldingRangeParams) -> Result<Option<Vec<lsp::FoldingRange>>> {
-        features::folding_range(&self.session, params).await
-    }
-
-    async fn formatting(&self, params: lsp::DocumentFormattingParams) -> Result<Option<Vec<lsp::TextEdit>>> {
-        features::formatting(&self.session, params).await
-    }
-
-    async fn range_formatting(&self, params: lsp::DocumentRangeFormattingParams) -> Result<Option<Vec<lsp::TextEdit>>> {
-        features::range_formatting(&self.session, params).await
     }
 
     async fn on_type_formatting(
@@ -287,27 +280,6 @@ impl LanguageServer for Server {
         params: lsp::DocumentOnTypeFormattingParams,
     ) -> Result<Option<Vec<lsp::TextEdit>>> {
         features::on_type_formatting(&self.session, params).await
-    }
-
-    async fn semantic_tokens_full(
-        &self,
-        params: lsp::SemanticTokensParams,
-    ) -> Result<Option<lsp::SemanticTokensResult>> {
-        features::semantic_tokens_full(&self.session, params).await
-    }
-
-    async fn semantic_tokens_full_delta(
-        &self,
-        params: lsp::SemanticTokensDeltaParams,
-    ) -> Result<Option<lsp::SemanticTokensFullDeltaResult>> {
-        features::semantic_tokens_full_delta(&self.session, params).await
-    }
-
-    async fn semantic_tokens_range(
-        &self,
-        params: lsp::SemanticTokensRangeParams,
-    ) -> Result<Option<lsp::SemanticTokensRangeResult>> {
-        features::semantic_tokens_range(&self.session, params).await
     }
 
     async fn inlay_hint(&self, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {
@@ -335,15 +307,5 @@ impl LanguageServer for Server {
         params: lsp::WorkspaceDiagnosticParams,
     ) -> Result<lsp::WorkspaceDiagnosticReportResult> {
         Ok(diagnostics::workspace_report(&self.session, &params).await)
-    }
-}
-
-/// glibc keeps the memory freed with a closed document (its rope, trees and diagnostics) in its
-/// arenas instead of returning it, so a server that once held a big file would stay that big.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free heap pages; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }

@@ -1,56 +1,176 @@
-//! The analysis thread: parsing and analysis run here, one job at a time, off the async runtime.
+//! The analysis threads: parsing and analysis of open documents run here, off the async runtime.
 //!
-//! One long-lived thread (rather than tokio's blocking pool) keeps every syntax tree allocated
-//! by the same thread: one thread-local parser, one malloc arena, a smaller peak RSS. Documents
-//! are analysed one after another, which on an editor's scale costs nothing (the publisher of
-//! each document already lets at most one analysis of it run at a time).
+//! Two long-lived threads (rather than tokio's blocking pool, whose threads come and go and each
+//! get a malloc arena) form two lanes: documents of at least [`BIG_DOCUMENT`] bytes take one,
+//! every other document the other, so a file that takes minutes to analyse never holds up the
+//! diagnostics of the small ones. Within a lane, jobs run one at a time in order.
+//!
+//! A job is for one revision of one document, and is looked at again when its turn comes: a job
+//! whose document changed meanwhile is dropped (its result would be discarded anyway, and the
+//! publisher has been signalled to analyse the newer revision), and so is the job or the result
+//! of a document that was closed. Because the lane drops them, a closed document's text and trees
+//! are freed on the lane, which then hands the memory back to the OS ([`release_freed_memory`]):
+//! `didClose` trims too, but analysis still in flight for the document frees its share later.
 
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
-    sync::{mpsc, Mutex, OnceLock},
+    sync::{mpsc, Arc, Mutex, OnceLock},
 };
 
 use tokio::sync::oneshot;
+use tower_lsp_server::ls_types::Uri;
+
+use super::session::Session;
+
+/// Documents at least this big are analysed on the lane for big documents. Parsing and analysing
+/// take about two seconds per megabyte (release build), so a small-lane job stays well under one.
+pub const BIG_DOCUMENT: usize = 1 << 20;
+
+/// Where a job runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lane {
+    Small,
+    Big,
+}
+
+/// What has become of the document a job is for, when the job is about to run or has run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// Still at the job's revision.
+    Current,
+    /// Changed since: a newer job is (or will be) on its way.
+    Superseded,
+    Closed,
+}
 
 type Job = Box<dyn FnOnce() + Send>;
 
-fn sender() -> &'static Mutex<mpsc::Sender<Job>> {
-    static SENDER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
-    SENDER.get_or_init(|| {
+fn lane(lane: Lane) -> &'static Mutex<mpsc::Sender<Job>> {
+    static SMALL: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    static BIG: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let (cell, name) = match lane {
+        Lane::Small => (&SMALL, "kubefile-ls-analysis"),
+        Lane::Big => (&BIG, "kubefile-ls-analysis-big"),
+    };
+    cell.get_or_init(|| {
         let (sender, jobs) = mpsc::channel::<Job>();
         std::thread::Builder::new()
-            .name("kubefile-ls-analysis".to_owned())
+            .name(name.to_owned())
             .spawn(move || {
                 for job in jobs {
                     job();
                 }
             })
-            .expect("spawn the analysis thread");
+            .expect("spawn an analysis thread");
         Mutex::new(sender)
     })
 }
 
-/// Runs `work` on the analysis thread. A panic (a bug in a rule) is logged and yields `None`.
-pub async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+/// Runs `work` for revision `revision` of the open document `uri`, on the lane its size calls
+/// for. `None` when the document is closed or changed before the job's turn came, when it was
+/// closed while the job ran, or when the job panicked (a bug in a rule, logged).
+pub async fn run_for<T: Send + 'static>(
+    session: &Arc<Session>,
+    uri: &Uri,
+    revision: u64,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let size = session.documents.get(uri)?.doc.len_bytes();
+    let lane = if size >= BIG_DOCUMENT { Lane::Big } else { Lane::Small };
+    let (session, uri) = (session.clone(), uri.clone());
+    let fate = move || match session.documents.get(&uri) {
+        None => Fate::Closed,
+        Some(entry) if entry.revision == revision => Fate::Current,
+        Some(_) => Fate::Superseded,
+    };
+    run_on(lane, fate, work).await
+}
+
+async fn run_on<T: Send + 'static>(
+    lane_of_job: Lane,
+    fate: impl Fn() -> Fate + Send + 'static,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
     let (done, result) = oneshot::channel();
     let job: Job = Box::new(move || {
+        match fate() {
+            Fate::Current => {}
+            Fate::Superseded => return,
+            Fate::Closed => {
+                drop(work);
+                release_freed_memory();
+                return;
+            }
+        }
         let outcome = catch_unwind(AssertUnwindSafe(work));
         if outcome.is_err() {
             tracing::error!("analysis panicked; see the message above");
         }
+        if fate() == Fate::Closed {
+            drop(outcome);
+            release_freed_memory();
+            return;
+        }
         let _ = done.send(outcome.ok());
     });
-    sender().lock().unwrap_or_else(|e| e.into_inner()).send(job).ok()?;
+    lane(lane_of_job).lock().unwrap_or_else(|e| e.into_inner()).send(job).ok()?;
     result.await.ok().flatten()
+}
+
+/// Hands the heap memory freed so far back to the OS. glibc keeps what a closed document used
+/// (its rope, trees and diagnostics: hundreds of megabytes for a big file) in its arenas
+/// otherwise, so a server that once held a big file would stay that big. `malloc_trim` walks
+/// every thread's arena, not only the calling thread's.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
     #[tokio::test]
     async fn results_and_panics() {
-        assert_eq!(super::run(|| 6 * 7).await, Some(42));
-        assert_eq!(super::run(|| -> i32 { panic!("a bug in a rule") }).await, None);
+        let current = || Fate::Current;
+        assert_eq!(run_on(Lane::Small, current, || 6 * 7).await, Some(42));
+        assert_eq!(run_on(Lane::Small, current, || -> i32 { panic!("a bug in a rule") }).await, None);
         // The thread survives a panicking job.
-        assert_eq!(super::run(|| "still here").await, Some("still here"));
+        assert_eq!(run_on(Lane::Small, current, || "still here").await, Some("still here"));
+    }
+
+    #[tokio::test]
+    async fn jobs_of_changed_or_closed_documents_do_not_run() {
+        for fate in [Fate::Superseded, Fate::Closed] {
+            let ran = Arc::new(AtomicBool::new(false));
+            let flag = ran.clone();
+            assert_eq!(run_on(Lane::Small, move || fate, move || flag.store(true, Ordering::SeqCst)).await, None);
+            assert!(!ran.load(Ordering::SeqCst), "{fate:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_result_of_a_document_closed_while_it_ran_is_dropped() {
+        let closed = Arc::new(AtomicBool::new(false));
+        let fate = {
+            let closed = closed.clone();
+            move || if closed.load(Ordering::SeqCst) { Fate::Closed } else { Fate::Current }
+        };
+        assert_eq!(run_on(Lane::Small, fate, move || closed.store(true, Ordering::SeqCst)).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_busy_big_lane_does_not_hold_up_small_documents() {
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let big = tokio::spawn(run_on(Lane::Big, || Fate::Current, move || blocked.recv().is_ok()));
+        // The big lane is stuck until the small lane has answered.
+        assert_eq!(run_on(Lane::Small, || Fate::Current, || "small").await, Some("small"));
+        release.send(()).unwrap();
+        assert_eq!(big.await.unwrap(), Some(true));
     }
 }

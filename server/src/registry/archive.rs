@@ -30,7 +30,7 @@ use super::{
     layout::Sha256Digest,
     manifest::{self, Descriptor, Manifest, DOCKER_MANIFEST},
     report::{BlobOutcome, SaveEvent, SavedImage},
-    select_instances, Engine, Fetched,
+    instances_to_load, Chosen, Engine, Fetched,
 };
 use crate::context::images::{Archive, ArchiveTransport};
 
@@ -92,8 +92,8 @@ pub(crate) fn import(engine: &Engine, target: &ArchiveTarget) -> Result<SavedIma
     };
     (engine.emit)(SaveEvent::ImageResolved {
         image: target.label.clone(),
-        manifest_digest: loaded.named.to_string(),
-        platforms: loaded.platforms.clone(),
+        manifest_digest: loaded.chosen.named.to_string(),
+        platforms: loaded.chosen.platforms.clone(),
         blobs: loaded.blobs.len(),
         bytes: loaded.blobs.iter().map(|(descriptor, _)| descriptor.size).sum(),
     });
@@ -124,25 +124,21 @@ pub(crate) fn import(engine: &Engine, target: &ArchiveTarget) -> Result<SavedIma
             outcome,
         });
     }
-    engine.write_links(&target.repository, target.tag.as_deref(), &loaded.images, loaded.index.as_ref(), &loaded.named)?;
-    let media_type = loaded.index.as_ref().unwrap_or(&loaded.images[0]).manifest.media_type().to_owned();
+    engine.write_links(&target.repository, target.tag.as_deref(), &loaded.chosen)?;
+    let media_type = loaded.chosen.media_type().to_owned();
     Ok(SavedImage {
         image: target.label.clone(),
         source: format!("{}:{source}", target.request.transport.name()),
         destination: target.destination.clone(),
-        manifest_digest: loaded.named.to_string(),
+        manifest_digest: loaded.chosen.named.to_string(),
         media_type,
-        platforms: loaded.platforms,
+        platforms: loaded.chosen.platforms,
     })
 }
 
 /// What an archive holds for the destination, verified except for the blobs still to copy.
 struct Loaded {
-    images: Vec<Fetched>,
-    index: Option<Fetched>,
-    /// What the tag names.
-    named: Sha256Digest,
-    platforms: Vec<String>,
+    chosen: Chosen,
     /// Configs and layers with the archive member holding each (each digest once).
     blobs: Vec<(Descriptor, Member)>,
 }
@@ -250,13 +246,13 @@ fn docker_archive(engine: &Engine, tar: &TarFile, target: &ArchiveTarget) -> Res
     .expect("plain data serialises");
     let digest = Sha256Digest::of(&bytes);
     let manifest = Manifest::Image { media_type: DOCKER_MANIFEST.to_owned(), config: config_descriptor, layers };
-    Ok(Loaded {
+    let chosen = Chosen {
         images: vec![Fetched { bytes, digest: digest.clone(), manifest }],
         index: None,
         named: digest,
         platforms: Vec::new(),
-        blobs,
-    })
+    };
+    Ok(Loaded { chosen, blobs })
 }
 
 fn json_descriptor(descriptor: &Descriptor) -> DescriptorJson<'_> {
@@ -279,50 +275,25 @@ fn oci_archive(engine: &Engine, tar: &TarFile, target: &ArchiveTarget, source: &
         )));
     };
     let top = read_manifest(tar, &entry.descriptor).map_err(&fail)?;
-    let mut images = Vec::new();
-    let mut platforms = Vec::new();
-    let (index, named) = match &top.manifest {
-        Manifest::Image { .. } => {
-            let digest = top.digest.clone();
-            images.push(top);
-            (None, digest)
-        }
-        Manifest::Index { instances, .. } => {
-            for instance in select_instances(&engine.options, instances, source)? {
-                let child = read_manifest(tar, &instance.descriptor).map_err(&fail)?;
-                if matches!(child.manifest, Manifest::Index { .. }) {
-                    return Err(fail("an image index inside an image index is not supported".into()));
-                }
-                platforms.push(instance.platform_string());
-                images.push(child);
-            }
-            if engine.options.keeps_whole_list() {
-                let digest = top.digest.clone();
-                (Some(top), digest)
-            } else {
-                let digest = images[0].digest.clone();
-                (None, digest)
-            }
-        }
-    };
-    let mut blobs: Vec<(Descriptor, Member)> = Vec::new();
-    for image in &images {
-        if let Manifest::Image { config, layers, .. } = &image.manifest {
-            for descriptor in std::iter::once(config).chain(layers) {
-                if !blobs.iter().any(|(known, _)| known.digest == descriptor.digest) {
-                    let member = tar.member(&blob_name(&descriptor.digest)).map_err(&fail)?;
-                    if member.size != descriptor.size {
-                        return Err(fail(format!(
-                            "the blob {} has {} bytes, but its manifest says {}",
-                            descriptor.digest, member.size, descriptor.size
-                        )));
-                    }
-                    blobs.push((descriptor.clone(), member));
-                }
-            }
-        }
+    let mut loaded = Vec::new();
+    for instance in instances_to_load(&engine.options, &top, source)? {
+        let child = read_manifest(tar, &instance.descriptor).map_err(&fail)?;
+        loaded.push((instance, child));
     }
-    Ok(Loaded { images, index, named, platforms, blobs })
+    let chosen = Chosen::new(top, loaded, engine.options.keeps_whole_list())
+        .map_err(|_| fail("an image index inside an image index is not supported".into()))?;
+    let mut blobs = Vec::new();
+    for descriptor in chosen.blobs() {
+        let member = tar.member(&blob_name(&descriptor.digest)).map_err(&fail)?;
+        if member.size != descriptor.size {
+            return Err(fail(format!(
+                "the blob {} has {} bytes, but its manifest says {}",
+                descriptor.digest, member.size, descriptor.size
+            )));
+        }
+        blobs.push((descriptor.clone(), member));
+    }
+    Ok(Loaded { chosen, blobs })
 }
 
 fn blob_name(digest: &Sha256Digest) -> String {

@@ -215,6 +215,82 @@ fn select_instances<'a>(
     Ok(chosen)
 }
 
+/// The instances of `top` (what a reference names) that a save stores: none when `top` is an
+/// image manifest, the platforms [`select_instances`] keeps when it is a manifest list.
+fn instances_to_load(options: &SaveOptions, top: &Fetched, source: &str) -> Result<Vec<Instance>, ImageError> {
+    match &top.manifest {
+        Manifest::Image { .. } => Ok(Vec::new()),
+        Manifest::Index { instances, .. } => {
+            Ok(select_instances(options, instances, source)?.into_iter().cloned().collect())
+        }
+    }
+}
+
+/// The manifests a save stores for one image, whether pulled or loaded from an archive.
+struct Chosen {
+    /// The image manifests: the one the reference names, or one per chosen platform.
+    images: Vec<Fetched>,
+    /// The manifest list, when it is stored too.
+    index: Option<Fetched>,
+    /// What the tag names.
+    named: Sha256Digest,
+    /// The chosen platforms (empty for an image manifest).
+    platforms: Vec<String>,
+}
+
+/// A chosen instance of a manifest list is a manifest list itself, which is not supported.
+struct NestedList {
+    media_type: String,
+}
+
+impl Chosen {
+    /// `loaded` is the manifest of each instance [`instances_to_load`] returned for `top`, in
+    /// its order. `keep_list` stores the manifest list and has the tag name it; otherwise the
+    /// tag names the first chosen image.
+    fn new(top: Fetched, loaded: Vec<(Instance, Fetched)>, keep_list: bool) -> Result<Self, NestedList> {
+        if let Manifest::Image { .. } = top.manifest {
+            let named = top.digest.clone();
+            return Ok(Self { images: vec![top], index: None, named, platforms: Vec::new() });
+        }
+        let mut images = Vec::with_capacity(loaded.len());
+        let mut platforms = Vec::with_capacity(loaded.len());
+        for (instance, child) in loaded {
+            if let Manifest::Index { .. } = child.manifest {
+                return Err(NestedList { media_type: child.manifest.media_type().to_owned() });
+            }
+            platforms.push(instance.platform_string());
+            images.push(child);
+        }
+        let (index, named) = if keep_list {
+            let named = top.digest.clone();
+            (Some(top), named)
+        } else {
+            let named = images[0].digest.clone();
+            (None, named)
+        };
+        Ok(Self { images, index, named, platforms })
+    }
+
+    /// The configs and layers of the images, each digest once, in order.
+    fn blobs(&self) -> Vec<&Descriptor> {
+        let mut seen = HashSet::new();
+        self.images
+            .iter()
+            .filter_map(|image| match &image.manifest {
+                Manifest::Image { config, layers, .. } => Some(std::iter::once(config).chain(layers)),
+                Manifest::Index { .. } => None,
+            })
+            .flatten()
+            .filter(|descriptor| seen.insert(&descriptor.digest))
+            .collect()
+    }
+
+    /// The media type of what the tag names.
+    fn media_type(&self) -> &str {
+        self.index.as_ref().unwrap_or(&self.images[0]).manifest.media_type()
+    }
+}
+
 pub(crate) type Emit = dyn Fn(SaveEvent) + Send + Sync;
 
 #[derive(Default)]
@@ -823,69 +899,37 @@ impl Engine {
             )
             .await?;
 
-        // The image manifests to store, the index to store (if any), and what the tag names.
-        let mut images: Vec<Fetched> = Vec::new();
-        let mut platforms = Vec::new();
-        let (index, named) = match &top.manifest {
-            Manifest::Image { .. } => {
-                let digest = top.digest.clone();
-                images.push(top);
-                (None, digest)
-            }
-            Manifest::Index { instances, .. } => {
-                let chosen = select_instances(&self.options, instances, &client.name)?;
-                for instance in chosen {
-                    let child_ref = target
-                        .reference
-                        .clone_with_digest(instance.descriptor.digest.to_string());
-                    let child = self
-                        .fetch_manifest(
-                            &client,
-                            &target,
-                            &child_ref,
-                            Some(&instance.descriptor.digest),
-                            Some(instance.descriptor.size),
-                        )
-                        .await?;
-                    if matches!(child.manifest, Manifest::Index { .. }) {
-                        return Err(ImageError::Manifest {
-                            registry: client.name.clone(),
-                            error: manifest::ManifestError::MediaType(format!(
-                                "{} (a manifest list inside a manifest list)",
-                                child.manifest.media_type()
-                            )),
-                        });
-                    }
-                    platforms.push(instance.platform_string());
-                    images.push(child);
-                }
-                // A tag names the platform's image unless the whole list is kept; a digest
-                // always names what it names, so the list is stored with the chosen instances.
-                if self.options.keeps_whole_list() || target.digest.is_some() {
-                    let digest = top.digest.clone();
-                    (Some(top), digest)
-                } else {
-                    let digest = images[0].digest.clone();
-                    (None, digest)
-                }
-            }
-        };
-
-        let mut blobs: Vec<Descriptor> = Vec::new();
-        let mut seen = HashSet::new();
-        for image in &images {
-            if let Manifest::Image { config, layers, .. } = &image.manifest {
-                for descriptor in std::iter::once(config).chain(layers) {
-                    if seen.insert(descriptor.digest.clone()) {
-                        blobs.push(descriptor.clone());
-                    }
-                }
-            }
+        let mut loaded = Vec::new();
+        for instance in instances_to_load(&self.options, &top, &client.name)? {
+            let child_ref = target
+                .reference
+                .clone_with_digest(instance.descriptor.digest.to_string());
+            let child = self
+                .fetch_manifest(
+                    &client,
+                    &target,
+                    &child_ref,
+                    Some(&instance.descriptor.digest),
+                    Some(instance.descriptor.size),
+                )
+                .await?;
+            loaded.push((instance, child));
         }
+        // A tag names the platform's image unless the whole list is kept; a digest always names
+        // what it names, so the list is stored with the chosen instances.
+        let keep_list = self.options.keeps_whole_list() || target.digest.is_some();
+        let chosen = Chosen::new(top, loaded, keep_list).map_err(|nested| ImageError::Manifest {
+            registry: client.name.clone(),
+            error: manifest::ManifestError::MediaType(format!(
+                "{} (a manifest list inside a manifest list)",
+                nested.media_type
+            )),
+        })?;
+        let blobs: Vec<Descriptor> = chosen.blobs().into_iter().cloned().collect();
         (self.emit)(SaveEvent::ImageResolved {
             image: target.image.clone(),
-            manifest_digest: named.to_string(),
-            platforms: platforms.clone(),
+            manifest_digest: chosen.named.to_string(),
+            platforms: chosen.platforms.clone(),
             blobs: blobs.len(),
             bytes: blobs.iter().map(|b| b.size).sum(),
         });
@@ -912,15 +956,13 @@ impl Engine {
             return Err(ImageError::Cancelled);
         }
 
-        let media_type = index.as_ref().map_or_else(
-            || images[0].manifest.media_type().to_owned(),
-            |i| i.manifest.media_type().to_owned(),
-        );
+        let media_type = chosen.media_type().to_owned();
         let engine = self.clone();
         let target2 = target.clone();
-        let named2 = named.clone();
-        tokio::task::spawn_blocking(move || {
-            engine.write_links(&target2.repository, target2.tag.as_deref(), &images, index.as_ref(), &named2)
+        let chosen = tokio::task::spawn_blocking(move || {
+            engine
+                .write_links(&target2.repository, target2.tag.as_deref(), &chosen)
+                .map(|()| chosen)
         })
         .await
         .unwrap_or_else(|e| {
@@ -934,9 +976,9 @@ impl Engine {
             image: target.image.clone(),
             source: target.source.clone(),
             destination: target.destination.clone(),
-            manifest_digest: named.to_string(),
+            manifest_digest: chosen.named.to_string(),
             media_type,
-            platforms,
+            platforms: chosen.platforms,
         })
     }
 
@@ -1095,14 +1137,8 @@ impl Engine {
 
     /// Writes manifests and links once every blob is in place: layer links, manifest data and
     /// revision links, then the index, and the tag last.
-    fn write_links(
-        &self,
-        repository: &str,
-        tag: Option<&str>,
-        images: &[Fetched],
-        index: Option<&Fetched>,
-        named: &Sha256Digest,
-    ) -> Result<(), ImageError> {
+    fn write_links(&self, repository: &str, tag: Option<&str>, chosen: &Chosen) -> Result<(), ImageError> {
+        let Chosen { images, index, named, .. } = chosen;
         let layout = &self.layout;
         let sync = self.options.sync;
         let io = |path: std::path::PathBuf| move |e: std::io::Error| ImageError::io(path, &e);

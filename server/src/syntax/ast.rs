@@ -149,6 +149,11 @@ pub fn children_of_kind<'t>(node: Node<'t>, kind: &'static str) -> impl Iterator
     NamedChildren::new(node).filter(move |child| child.kind_name() == kind)
 }
 
+/// The named children of `node`, walked with one cursor and nothing collected.
+pub fn named_children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    NamedChildren::new(node)
+}
+
 /// The named children of a node, walked with one cursor and nothing collected.
 struct NamedChildren<'t> {
     cursor: Option<tree_sitter::TreeCursor<'t>>,

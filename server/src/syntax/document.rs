@@ -13,7 +13,7 @@ use std::{cell::RefCell, ops::Range, sync::Arc};
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
 
-use super::{LineCol, PositionEncoding, SourceFile};
+use super::{LineCol, LineIndex, PositionEncoding, SourceFile};
 
 thread_local! {
     /// Parsers hold allocations worth reusing; one per thread is enough since parsing is synchronous.
@@ -23,6 +23,8 @@ thread_local! {
 /// The text, tree and version of one open document.
 pub struct Document {
     rope: Rope,
+    /// The rope's line starts, updated by each edit (shared with the snapshot until the next one).
+    line_index: Arc<LineIndex>,
     tree: Tree,
     version: i32,
     /// Edits have been applied to the rope and the tree since the last parse.
@@ -40,9 +42,11 @@ impl Document {
     /// A document with `text`, parsed from scratch.
     pub fn new(text: &str, version: i32) -> Document {
         let tree = parse_str(text, None);
-        let snapshot = SourceFile::from_parts(text.into(), tree.clone());
+        let line_index = Arc::new(LineIndex::new(text));
+        let snapshot = SourceFile::with_line_index(text.into(), tree.clone(), line_index.clone());
         Document {
             rope: Rope::from_str(text),
+            line_index,
             tree,
             version,
             stale_tree: false,
@@ -57,6 +61,7 @@ impl Document {
     pub fn unparsed(text: &str, version: i32) -> Document {
         Document {
             rope: Rope::from_str(text),
+            line_index: Arc::new(LineIndex::new(text)),
             tree: parse_str("", None),
             version,
             stale_tree: true,
@@ -117,6 +122,7 @@ impl Document {
         let Some(range) = range else {
             // Full replacement: the old tree has nothing to offer; the next parse starts afresh.
             self.rope = Rope::from_str(new_text);
+            self.line_index = Arc::new(LineIndex::new(new_text));
             self.stale_tree = true;
             self.tree_reusable = false;
             return;
@@ -130,6 +136,7 @@ impl Document {
         let old_end_char = self.rope.byte_to_char(old_end_byte);
         self.rope.remove(start_char..old_end_char);
         self.rope.insert(start_char, new_text);
+        Arc::make_mut(&mut self.line_index).edit(start_byte..old_end_byte, new_text);
 
         let new_end_byte = start_byte + new_text.len();
         let new_end_position = advance(start_position, new_text);
@@ -166,7 +173,13 @@ impl Document {
     /// it): cloning a rope or a tree is cheap, both share their nodes.
     pub fn parse_job(&self) -> ParseJob {
         let old_tree = self.tree_reusable.then(|| self.tree.clone());
-        ParseJob { rope: self.rope.clone(), old_tree, stale_tree: self.stale_tree, edits: self.edits }
+        ParseJob {
+            rope: self.rope.clone(),
+            line_index: self.line_index.clone(),
+            old_tree,
+            stale_tree: self.stale_tree,
+            edits: self.edits,
+        }
     }
 
     /// Keeps the result of a [`ParseJob`] if no edit happened since the job was taken.
@@ -232,6 +245,7 @@ impl Document {
 /// An incremental parse taken out of a [`Document`], to run on any thread.
 pub struct ParseJob {
     rope: Rope,
+    line_index: Arc<LineIndex>,
     /// `None` to parse from scratch.
     old_tree: Option<Tree>,
     stale_tree: bool,
@@ -254,7 +268,7 @@ impl ParseJob {
             Some(tree) if !self.stale_tree => tree,
             old_tree => parse_str(&text, old_tree.as_ref()),
         };
-        ParsedSnapshot { file: SourceFile::from_parts(text, tree), edits: self.edits }
+        ParsedSnapshot { file: SourceFile::with_line_index(text, tree, self.line_index), edits: self.edits }
     }
 }
 
@@ -338,6 +352,7 @@ mod tests {
         let snapshot = doc.snapshot();
         let text = snapshot.text().to_owned();
         assert_eq!(text, doc.rope().to_string(), "{context}");
+        assert_eq!(*snapshot.line_index(), LineIndex::new(&text), "{context}: line index");
         let fresh = parse_str(&text, None);
         let incremental = dump(snapshot.tree());
         let expected = dump(&fresh);

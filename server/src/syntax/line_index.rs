@@ -16,7 +16,7 @@ pub struct LineCol {
 }
 
 /// Byte offsets of line starts, for one version of a text.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
     len: usize,
@@ -27,6 +27,23 @@ impl LineIndex {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { line_starts, len: text.len() }
+    }
+
+    /// Updates the index for `replaced` (a byte range of the old text) replaced by `new_text`:
+    /// the lines before the edit stay, the ones after it move by the change in length, so an edit
+    /// costs a shift of the line starts after it instead of a scan of the whole text.
+    pub fn edit(&mut self, replaced: std::ops::Range<usize>, new_text: &str) {
+        // Line starts in (start, end] follow a newline that the edit removes.
+        let first_removed = self.line_starts.partition_point(|&start| start <= replaced.start);
+        let first_kept = self.line_starts.partition_point(|&start| start <= replaced.end);
+        let inserted = new_text.match_indices('\n').map(|(i, _)| replaced.start + i + 1);
+        let first_moved = first_removed + inserted.clone().count();
+        self.line_starts.splice(first_removed..first_kept, inserted);
+        let removed = replaced.end - replaced.start;
+        for start in &mut self.line_starts[first_moved..] {
+            *start = *start - removed + new_text.len();
+        }
+        self.len = self.len - removed + new_text.len();
     }
 
     pub fn line_count(&self) -> usize {
@@ -117,6 +134,30 @@ mod tests {
         assert_eq!(index.offset(text, LineCol { line: 0, col: 99 }, PositionEncoding::Utf16), 6);
         assert_eq!(index.offset(text, LineCol { line: 9, col: 0 }, PositionEncoding::Utf16), text.len());
         assert_eq!(index.line_col(text, 999, PositionEncoding::Utf16), LineCol { line: 2, col: 0 });
+    }
+
+    #[test]
+    fn edits_update_the_index_as_a_fresh_build_would() {
+        let mut text = String::from("FROM a\nRUN b\n\nCOPY . .\n");
+        let mut index = LineIndex::new(&text);
+        let edits: &[(usize, usize, &str)] = &[
+            (0, 0, "# top\n"),
+            (7, 8, ""),
+            (3, 12, "x\ny\nz"),
+            (0, 1, "\n\n"),
+            (5, 5, "é\n"),
+            (0, 0, ""),
+        ];
+        for &(start, end, new_text) in edits {
+            let end = end.min(text.len());
+            text.replace_range(start..end, new_text);
+            index.edit(start..end, new_text);
+            assert_eq!(index, LineIndex::new(&text), "after replacing {start}..{end} with {new_text:?}");
+        }
+        let end = text.len();
+        text.replace_range(0..end, "");
+        index.edit(0..end, "");
+        assert_eq!(index, LineIndex::new(""));
     }
 
     #[test]

@@ -72,6 +72,13 @@ impl SourceFile {
         SourceFile { text, tree, line_index }
     }
 
+    /// Like [`from_parts`](Self::from_parts) with the text's line index already built (a
+    /// [`document::Document`] keeps one up to date edit by edit instead of rescanning the text).
+    pub fn with_line_index(text: Arc<str>, tree: tree_sitter::Tree, line_index: Arc<LineIndex>) -> SourceFile {
+        debug_assert_eq!(*line_index, LineIndex::new(&text), "the line index describes the text");
+        SourceFile { text, tree, line_index }
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

@@ -27,6 +27,9 @@ pub struct LspClient {
     pub notifications: VecDeque<Value>,
     /// Requests the server sent us (method, params), in order.
     pub server_requests: Vec<(String, Value)>,
+    /// Responses that arrived while another response was awaited (requests run concurrently, so
+    /// answers may come in any order).
+    early_responses: Vec<Value>,
     /// What we answer to `workspace/configuration` for section `kubefile`.
     pub settings: Value,
 }
@@ -64,6 +67,7 @@ impl LspClient {
             next_id: 1,
             notifications: VecDeque::new(),
             server_requests: Vec::new(),
+            early_responses: Vec::new(),
             settings: Value::Null,
         }
     }
@@ -90,11 +94,18 @@ impl LspClient {
 
     /// Waits for the response to request `id` (`result` or `error`), or `None` after `timeout`.
     pub fn response(&mut self, id: i64, timeout: Duration) -> Option<Value> {
+        if let Some(at) = self.early_responses.iter().position(|message| message["id"] == json!(id)) {
+            return Some(self.early_responses.remove(at));
+        }
         let deadline = Instant::now() + timeout;
         loop {
             let message = self.receive(deadline)?;
-            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
-                return Some(message);
+            if message.get("method").is_none() && message.get("id").is_some() {
+                if message["id"] == json!(id) {
+                    return Some(message);
+                }
+                self.early_responses.push(message);
+                continue;
             }
             self.dispatch(message);
         }

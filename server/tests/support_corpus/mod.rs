@@ -14,6 +14,21 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/cluster-image")
 }
 
+/// `(path relative to the corpus, context directory)` of every build file in INDEX.tsv (a file
+/// under `_generated/` belongs to the context its path names without that prefix).
+pub fn build_files(root: &Path) -> Vec<(String, PathBuf)> {
+    let index = std::fs::read_to_string(root.join("INDEX.tsv")).expect("corpus INDEX.tsv (../shared/corpus beside the repo)");
+    index
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let path = line.split('\t').next()?;
+            let context_of = path.strip_prefix("_generated/").unwrap_or(path);
+            Some((path.to_string(), root.join(Path::new(context_of).parent()?)))
+        })
+        .collect()
+}
+
 /// Every file below `dir`, in path order.
 pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -9,13 +9,13 @@ use crate::sealos::{
 };
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let (Some(image_type @ (ImageType::Application | ImageType::Patch)), _) = cx.model.image_type() else { return };
-    for label in cx.model.labels() {
+    let (Some(image_type @ (ImageType::Application | ImageType::Patch)), _) = cx.outline.image_type() else { return };
+    for (item, label) in cx.outline.labels() {
         if labels::find(&label.key).is_some_and(|known| known.role == LabelRole::Bootstrap) {
             out.push(Diagnostic::new(
                 "bootstrap-label-on-application",
                 Severity::Warning,
-                label.key_node.byte_range(),
+                item.range(label.key_span),
                 format!(
                     "`{}` is a cluster bootstrap label; on an {} image it replaces the rootfs image's `{}` for the whole cluster (the last image wins)",
                     label.key,

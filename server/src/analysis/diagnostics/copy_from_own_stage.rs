@@ -2,25 +2,20 @@
 //! DL3023). A stage cannot copy from itself: BuildKit reports a circular dependency and buildah,
 //! which only looks at earlier stages, pulls an image named `x` instead.
 
-use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
-use crate::syntax::ast;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for (index, stage) in cx.model.stages.iter().enumerate() {
-        for instruction in &stage.instructions {
-            if instruction.node.kind_name() != "copy_instruction" {
-                continue;
-            }
-            let Some(value_node) = instruction.flag(cx.file, "from").and_then(|flag| flag.value_node()) else { continue };
-            let value = ast::literal_text(cx.file, value_node);
+    for (index, stage) in cx.outline.stages.iter().enumerate() {
+        for instruction in stage.items {
+            let Some((value, span)) = &instruction.copy_from else { continue };
             let own_index = value.parse::<usize>().is_ok_and(|number| number == index);
-            let own_name = stage.name.as_deref().is_some_and(|name| !name.is_empty() && name.eq_ignore_ascii_case(&value));
+            let own_name =
+                stage.from_detail.name.as_deref().is_some_and(|name| !name.is_empty() && name.eq_ignore_ascii_case(value));
             if own_index || own_name {
                 out.push(Diagnostic::new(
                     "copy-from-own-stage",
                     Severity::Error,
-                    value_node.byte_range(),
+                    instruction.range(*span),
                     format!("`COPY --from={value}` copies from the stage it is in: a stage can only copy from an earlier stage or an image"),
                 ));
             }

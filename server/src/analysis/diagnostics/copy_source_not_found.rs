@@ -6,7 +6,7 @@ use crate::analysis::copies;
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let Some(facts) = cx.facts else { return };
     let images_saved = !facts.images.is_empty() || facts.has_registry_dir();
-    for copy in copies::context_copies(cx.model) {
+    for copy in copies::context_copies(cx.final_stage_model()) {
         for source in &copy.sources {
             let Some(path) = source.path.as_deref() else { continue };
             if path.contains("://") || (path == "registry" && images_saved) || exists(facts, path) {

@@ -2,14 +2,14 @@
 //! `--exclude`, `--device`) may repeat; for the others BuildKit's flag parser (shared by buildah)
 //! fails with "Duplicate flag specified: x".
 
-use super::{validity, Diagnostic, RuleContext, Severity, TextEdit};
+use super::{validity, Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::sealos::instructions::flags_of;
 
 /// Flags BuildKit declares with `AddStrings`: every occurrence adds a value.
 const REPEATABLE: &[(&str, &str)] =
     &[("RUN", "mount"), ("RUN", "device"), ("COPY", "exclude"), ("ADD", "exclude")];
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
         let mut seen: Vec<(&str, usize)> = Vec::new();

@@ -1,20 +1,20 @@
 //! `duplicate-instruction`: more than one CMD or ENTRYPOINT in a stage; only the last one counts.
 
-use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
+use crate::analysis::model::ItemKind;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for stage in &cx.model.stages {
-        for kind in ["cmd_instruction", "entrypoint_instruction"] {
-            let all: Vec<_> = stage.instructions.iter().filter(|i| i.node.kind_name() == kind).collect();
+    for stage in &cx.outline.stages {
+        for kind in [ItemKind::Cmd, ItemKind::Entrypoint] {
+            let all: Vec<_> = stage.items.iter().filter(|i| i.kind == kind).collect();
             let Some((last, earlier)) = all.split_last() else { continue };
             for instruction in earlier {
-                let keyword = instruction.keyword(cx.file);
-                let line = last.node.start_position().row + 1;
+                let keyword = instruction.keyword_name(cx.file);
+                let line = cx.file.line_index().line_of(last.start) + 1;
                 let mut diagnostic = Diagnostic::new(
                     "duplicate-instruction",
                     Severity::Warning,
-                    instruction.node.byte_range(),
+                    instruction.start..instruction.end,
                     format!(
                         "only the last {keyword} of a stage is kept (line {line}); sealos runs a JSON {keyword} \
                          element by element, so put every command in one {keyword} array"

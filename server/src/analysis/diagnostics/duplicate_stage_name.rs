@@ -6,8 +6,8 @@ use super::{Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let mut seen: Vec<(String, usize)> = Vec::new();
-    for stage in &cx.model.stages {
-        let (Some(name), Some(alias)) = (&stage.name, stage.from.node.child_by_field_name("as")) else { continue };
+    for stage in &cx.outline.stages {
+        let (Some(name), Some(alias)) = (&stage.from_detail.name, stage.from_detail.alias) else { continue };
         if name.is_empty() || name.contains('$') {
             continue;
         }
@@ -16,13 +16,13 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::new(
                 "duplicate-stage-name",
                 Severity::Warning,
-                alias.byte_range(),
+                stage.from.range(alias),
                 format!(
                     "stage name `{name}` is already used on line {line}: `COPY --from={lower}` and `FROM {lower}` become ambiguous; rename one of them"
                 ),
             ));
         } else {
-            seen.push((lower, stage.from.node.start_position().row + 1));
+            seen.push((lower, cx.file.line_index().line_of(stage.from.start) + 1));
         }
     }
 }

@@ -5,36 +5,35 @@
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::{Diagnostic, RuleContext, Severity, TextEdit};
+use super::{Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::syntax::TextRange;
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let text = cx.file.text();
     let index = cx.file.line_index();
-    for instruction in &cx.model.instructions {
-        if !instruction.is_multiline() {
-            continue;
+    let instruction = cx.instruction;
+    if !instruction.is_multiline() {
+        return;
+    }
+    let node = instruction.node;
+    let mut heredocs = Vec::new();
+    collect_heredocs(node, &mut heredocs);
+    let first = index.line_of(node.start_byte());
+    let last = index.line_of(node.end_byte());
+    let mut run: Option<TextRange> = None;
+    for line in first + 1..last {
+        let (start, next) = (index.line_start(line), index.line_start(line + 1));
+        let blank = text[start..next].trim().is_empty()
+            && !heredocs.iter().any(|h: &TextRange| h.start <= start && start < h.end);
+        match (&mut run, blank) {
+            (Some(range), true) => range.end = next,
+            (None, true) => run = Some(start..next),
+            (Some(_), false) => push(out, run.take().unwrap_or_default()),
+            (None, false) => {}
         }
-        let node = instruction.node;
-        let mut heredocs = Vec::new();
-        collect_heredocs(node, &mut heredocs);
-        let first = index.line_of(node.start_byte());
-        let last = index.line_of(node.end_byte());
-        let mut run: Option<TextRange> = None;
-        for line in first + 1..last {
-            let (start, next) = (index.line_start(line), index.line_start(line + 1));
-            let blank = text[start..next].trim().is_empty()
-                && !heredocs.iter().any(|h: &TextRange| h.start <= start && start < h.end);
-            match (&mut run, blank) {
-                (Some(range), true) => range.end = next,
-                (None, true) => run = Some(start..next),
-                (Some(_), false) => push(out, run.take().unwrap_or_default()),
-                (None, false) => {}
-            }
-        }
-        if let Some(range) = run {
-            push(out, range);
-        }
+    }
+    if let Some(range) = run {
+        push(out, range);
     }
 }
 

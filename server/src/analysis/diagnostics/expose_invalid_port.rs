@@ -4,10 +4,10 @@
 //! sealos ignores EXPOSE at run time, so these matter only for a clean build.
 
 use crate::syntax::NodeKind as _;
-use super::{Diagnostic, RuleContext, Severity};
+use super::{Diagnostic, InstructionContext, Severity};
 use crate::syntax::{ast, TextRange};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for &instruction in cx.validated {
         if instruction.node.kind_name() != "expose_instruction" {
             continue;

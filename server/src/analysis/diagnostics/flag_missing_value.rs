@@ -2,10 +2,10 @@
 //! (shared by buildah) fails with "Missing a value on flag: x" for `--chown` (no `=`) and for a
 //! boolean flag written `--link=` (an `=` with nothing after it).
 
-use super::{Diagnostic, RuleContext, Severity, TextEdit};
+use super::{Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::sealos::instructions::{flags_of, FlagValue};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
         for flag in flags {

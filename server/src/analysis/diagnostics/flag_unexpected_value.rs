@@ -2,10 +2,10 @@
 //! `--parents`, `--keep-git-dir`, `--unpack`) with a value other than `true`/`false`. BuildKit's
 //! flag parser fails with "Expecting boolean value for flag x, not: y".
 
-use super::{Diagnostic, RuleContext, Severity, TextEdit};
+use super::{Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::sealos::instructions::{flags_of, FlagValue};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
         for flag in flags {

@@ -5,13 +5,13 @@ use super::{Diagnostic, RuleContext, Severity};
 use crate::sealos::instructions::IGNORED_AT_RUN;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let Some(stage) = cx.model.final_stage() else { return };
-    for instruction in &stage.instructions {
-        let keyword = instruction.keyword(cx.file);
+    let Some(stage) = cx.outline.final_stage() else { return };
+    for instruction in stage.instructions() {
+        let keyword = instruction.keyword_name(cx.file);
         if !IGNORED_AT_RUN.contains(&keyword) {
             continue;
         }
-        let range = instruction.keyword_node().map_or(instruction.node.byte_range(), |node| node.byte_range());
+        let range = instruction.keyword_range();
         let mut diagnostic = Diagnostic::new(
             "ignored-instruction",
             Severity::Hint,

@@ -2,16 +2,15 @@
 //! (BuildKit's ConsistentInstructionCasing). Keywords are case-insensitive, so this is style, but
 //! `From`/`cOPY` read as typos and most tools (and sealos docs) write them in upper case.
 
-use crate::syntax::NodeKind as _;
-use super::{validity, Diagnostic, RuleContext, Severity};
+use super::{Diagnostic, RuleContext, Severity};
+use crate::analysis::model::ItemKind;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let keywords: Vec<(&str, _)> = cx
-        .model
-        .instructions
-        .iter()
-        .filter(|instruction| instruction.node.kind_name() != "unknown_instruction")
-        .filter_map(|instruction| validity::keyword_text(cx.file, instruction))
+        .outline
+        .instructions()
+        .filter(|instruction| instruction.kind != ItemKind::Unknown)
+        .filter_map(|instruction| instruction.keyword.map(|keyword| (instruction.text(cx.file, keyword), instruction.range(keyword))))
         .collect();
     let (mut lower, mut upper) = (0usize, 0usize);
     for (word, _) in &keywords {

@@ -1,8 +1,8 @@
 //! `invalid-escape-directive`: `# escape=x` with a value other than `\` or `` ` ``. BuildKit and
 //! buildah refuse the file ("invalid escape token ... does not match ` or \").
 
-use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
+use crate::analysis::model::ItemKind;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (name, value, value_range, _) in directives(cx) {
@@ -26,18 +26,15 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
 /// directive range).
 pub(super) fn directives(cx: &RuleContext<'_, '_>) -> Vec<(String, String, std::ops::Range<usize>, std::ops::Range<usize>)> {
     let mut found = Vec::new();
-    for &node in cx.top_level {
-        if node.kind_name() != "parser_directive" {
-            continue;
-        }
-        let text = cx.file.node_text(node);
+    for item in cx.outline.items.iter().filter(|item| item.kind == ItemKind::Directive) {
+        let text = &cx.file.text()[item.start..item.end];
         let Some(hash) = text.find('#') else { continue };
         let Some(equals) = text.find('=') else { continue };
         let name = text[hash + 1..equals].trim().to_ascii_lowercase();
         let raw = &text[equals + 1..];
         let value = raw.trim();
-        let start = node.start_byte() + equals + 1 + (raw.len() - raw.trim_start().len());
-        found.push((name, value.to_string(), start..start + value.len(), node.byte_range()));
+        let start = item.start + equals + 1 + (raw.len() - raw.trim_start().len());
+        found.push((name, value.to_string(), start..start + value.len(), item.start..item.end));
     }
     found
 }

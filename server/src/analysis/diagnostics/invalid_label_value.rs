@@ -7,10 +7,11 @@ use crate::sealos::{
 };
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let (image_type, _) = cx.model.image_type();
-    for label in cx.model.labels() {
+    let (image_type, _) = cx.outline.image_type();
+    for (item, label) in cx.outline.labels() {
         let Some(known) = labels::find(&label.key) else { continue };
-        let Some(value_node) = label.value_node else { continue };
+        let Some(value_span) = label.value_span else { continue };
+        let value_range = item.range(value_span);
         // A build-time variable is resolved by buildah; its value cannot be checked here.
         if label.value.contains('$') {
             continue;
@@ -25,7 +26,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
                     out.push(Diagnostic::new(
                         "invalid-label-value",
                         Severity::Error,
-                        value_node.byte_range(),
+                        value_range,
                         format!("`version` of a rootfs image must be a Kubernetes version like v1.27.7, not `{value}`: sealos parses it as semver"),
                     ));
                 }
@@ -44,11 +45,11 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         let mut diagnostic = Diagnostic::new(
             "invalid-label-value",
             Severity::Error,
-            value_node.byte_range(),
+            value_range.clone(),
             format!("`{}` must be one of {}, not `{value}`: {consequence}", label.key, allowed.join(", ")),
         );
         if let Some(suggestion) = did_you_mean(value, allowed.iter().copied()) {
-            diagnostic = diagnostic.with_replacement(format!("Change to `{suggestion}`"), value_node.byte_range(), format!("\"{suggestion}\""));
+            diagnostic = diagnostic.with_replacement(format!("Change to `{suggestion}`"), value_range, format!("\"{suggestion}\""));
         }
         out.push(diagnostic);
     }

@@ -2,12 +2,12 @@
 //! double quotes, so BuildKit and buildah read it as the shell form: the command becomes the text
 //! `['bash', 'init.sh']`, which no shell can run (and sealos runs CMD through a shell).
 
-use super::{Diagnostic, RuleContext, Severity};
+use super::{Diagnostic, InstructionContext, Severity};
 
 /// Instructions that have a JSON (exec) form.
 const JSON_FORM: &[&str] = &["CMD", "ENTRYPOINT", "RUN", "SHELL", "VOLUME", "ADD", "COPY"];
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for &instruction in cx.validated {
         let keyword = instruction.keyword(cx.file);
         // Only text with a `'` after a `[` can be a single-quoted array.

@@ -6,10 +6,10 @@
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::{Diagnostic, RuleContext, Severity};
+use super::{Diagnostic, InstructionContext, Severity};
 use crate::syntax::SourceFile;
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for &instruction in cx.validated {
         if !matches!(instruction.node.kind_name(), "env_instruction" | "label_instruction") {
             continue;

@@ -3,9 +3,9 @@
 //! neither, so this is only a hint.
 
 use crate::syntax::NodeKind as _;
-use super::{validity, Diagnostic, RuleContext, Severity};
+use super::{validity, Diagnostic, InstructionContext, Severity};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for &instruction in cx.validated {
         if instruction.node.kind_name() != "maintainer_instruction" {
             continue;

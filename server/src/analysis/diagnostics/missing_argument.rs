@@ -4,10 +4,10 @@
 //! similar. RUN, CMD and ENTRYPOINT may be empty.
 
 use crate::syntax::NodeKind as _;
-use super::{validity, Diagnostic, RuleContext, Severity};
+use super::{validity, Diagnostic, InstructionContext, Severity};
 use crate::syntax::ast::{self, Instruction};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for &instruction in cx.validated {
         if instruction.node.has_error() {
             continue;
@@ -83,7 +83,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
 
 /// COPY and ADD need at least one source and a destination.
 fn operands(
-    cx: &RuleContext<'_, '_>,
+    cx: &InstructionContext<'_, '_>,
     instruction: &Instruction<'_>,
     keyword: &str,
     keyword_range: std::ops::Range<usize>,

@@ -1,15 +1,15 @@
 //! `missing-from`: no FROM, or an instruction other than ARG before the first FROM.
 
-use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
+use crate::analysis::model::{Item, ItemKind};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let instructions = &cx.model.instructions;
+    let instructions: Vec<&Item> = cx.outline.instructions().collect();
     if instructions.is_empty() {
         return;
     }
-    let Some(first_from) = instructions.iter().position(|i| i.node.kind_name() == "from_instruction") else {
-        let range = instructions[0].node.byte_range();
+    let Some(first_from) = instructions.iter().position(|i| i.kind == ItemKind::From) else {
+        let range = instructions[0].start..instructions[0].end;
         out.push(
             Diagnostic::new("missing-from", Severity::Error, range, "the Kubefile has no FROM: add `FROM scratch` first")
                 .with_fix("Add `FROM scratch`", vec![TextEdit { range: 0..0, new_text: "FROM scratch\n".into() }]),
@@ -17,12 +17,11 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     for instruction in &instructions[..first_from] {
-        let kind = instruction.node.kind_name();
-        if kind == "arg_instruction" || kind == "unknown_instruction" {
+        if matches!(instruction.kind, ItemKind::Arg | ItemKind::Unknown) {
             continue;
         }
-        let keyword = instruction.keyword(cx.file);
-        let range = instruction.keyword_node().map_or(instruction.node.byte_range(), |node| node.byte_range());
+        let keyword = instruction.keyword_name(cx.file);
+        let range = instruction.keyword_range();
         out.push(Diagnostic::new(
             "missing-from",
             Severity::Error,

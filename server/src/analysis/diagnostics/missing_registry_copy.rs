@@ -11,21 +11,21 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     if facts.images.is_empty() && !facts.has_registry_dir() {
         return;
     }
-    let copies = copies::context_copies(cx.model);
+    let copies = copies::context_copies(cx.final_stage_model());
     let registry_ignored = facts.is_ignored("registry");
     if !registry_ignored && copies.iter().any(copies::Copy::ships_registry) {
         return;
     }
-    let Some(stage) = cx.model.final_stage() else { return };
+    let Some(stage) = cx.outline.final_stage() else { return };
     let what = describe_images(facts);
     let message = if registry_ignored {
         format!("{what}, but .dockerignore/.containerignore excludes `registry`, so the saved images never reach the image; remove `registry` from the ignore file")
     } else {
         format!("{what}, but no COPY puts `registry` at the image root: add `COPY registry registry`")
     };
-    let anchor = copies.last().map_or(stage.from.node, |copy| copy.instruction.node);
-    let insert_at = line_end(cx.file.text(), anchor.end_byte());
-    let range = stage.from.keyword_node().map_or(stage.from.node.byte_range(), |node| node.byte_range());
+    let anchor_end = copies.last().map_or(stage.from.end, |copy| copy.instruction.node.end_byte());
+    let insert_at = line_end(cx.file.text(), anchor_end);
+    let range = stage.from.keyword_range();
     let mut diagnostic = Diagnostic::new("missing-registry-copy", Severity::Warning, range, message);
     if !registry_ignored {
         diagnostic = diagnostic.with_fix(

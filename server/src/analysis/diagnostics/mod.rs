@@ -42,12 +42,18 @@ mod unknown_stage;
 mod validity;
 mod workdir_relative_path;
 
+use std::cell::OnceCell;
+
 use crate::syntax::{
-    ast::{self, Flag, Instruction},
+    ast::{Flag, Instruction},
     SourceFile, TextRange,
 };
 
-use super::{facts::ContextFacts, model::Model, Config};
+use super::{
+    facts::ContextFacts,
+    model::{Item, ItemKind, Model, Outline},
+    Config,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -106,31 +112,107 @@ impl Diagnostic {
     pub fn with_replacement(self, title: impl Into<String>, range: TextRange, new_text: impl Into<String>) -> Diagnostic {
         self.with_fix(title, vec![TextEdit { range, new_text: new_text.into() }])
     }
+
+    /// The diagnostic with every offset moved from an item starting at `from` to one starting
+    /// at `to` (wrapping arithmetic: a fix may reach before its item).
+    fn moved(mut self, from: usize, to: usize) -> Diagnostic {
+        let shift = |range: &TextRange| {
+            range.start.wrapping_sub(from).wrapping_add(to)..range.end.wrapping_sub(from).wrapping_add(to)
+        };
+        self.range = shift(&self.range);
+        for edit in self.fixes.iter_mut().flat_map(|fix| fix.edits.iter_mut()) {
+            edit.range = shift(&edit.range);
+        }
+        self
+    }
 }
 
-/// What the rules read: the file, its model, the context facts (absent for an unsaved buffer or
-/// when the context is unknown) and the configuration.
-pub(crate) struct RuleContext<'a, 't> {
+/// What the rules about one instruction read: the instruction and nothing around it, so their
+/// findings can be kept while other instructions are edited.
+pub(crate) struct InstructionContext<'a, 't> {
     pub file: &'t SourceFile,
-    /// The named top-level nodes (instructions, comments, directives), collected once: walking
-    /// the root's children is the costliest walk of a big file.
-    pub top_level: &'a [tree_sitter::Node<'t>],
-    /// Every instruction as BuildKit validates them: the top-level ones with each ONBUILD trigger
-    /// right after its ONBUILD.
+    /// The top-level instruction.
+    pub instruction: Instruction<'t>,
+    /// The instruction, and for ONBUILD its trigger right after it: BuildKit validates a trigger
+    /// like a top-level instruction.
     pub validated: &'a [Instruction<'t>],
     /// The instructions of `validated` that have flags, with their flags (most have none).
     pub flagged: &'a [(Instruction<'t>, Vec<Flag<'t>>)],
-    pub model: &'a Model<'t>,
-    pub facts: Option<&'a ContextFacts>,
     pub config: &'a Config,
 }
 
+/// What the rules about the whole file read: the outline of every top-level node, the context
+/// facts (absent for an unsaved buffer or when the context is unknown) and the configuration.
+pub(crate) struct RuleContext<'a, 't> {
+    pub file: &'t SourceFile,
+    pub outline: &'a Outline<'a>,
+    pub facts: Option<&'a ContextFacts>,
+    pub config: &'a Config,
+    /// The final stage (and the global ARGs) as a node model, built when a rule needs nodes.
+    final_stage_model: OnceCell<Model<'t>>,
+}
+
+impl<'t> RuleContext<'_, 't> {
+    /// A model of the global ARGs and the final stage only: enough for [`super::copies`], and
+    /// found without walking the rest of the tree.
+    pub fn final_stage_model(&self) -> &Model<'t> {
+        self.final_stage_model.get_or_init(|| {
+            let global = self.outline.items.iter().take_while(|item| item.from.is_none());
+            let final_stage = self.outline.final_stage().map(|stage| stage.from);
+            let mut instructions = Vec::new();
+            for item in global.filter(|item| item.kind.is_instruction()).chain(final_stage) {
+                let mut cursor = self.file.root().walk();
+                if cursor.goto_first_child_for_byte(item.start).is_none() {
+                    continue;
+                }
+                loop {
+                    let node = cursor.node();
+                    if node.start_byte() >= item.start {
+                        if let Some(instruction) = Instruction::cast(node).filter(|_| node.start_byte() == item.start) {
+                            instructions.push(instruction);
+                        }
+                        break;
+                    }
+                    if !cursor.goto_next_sibling() {
+                        break;
+                    }
+                }
+                if item.from.is_some() {
+                    while cursor.goto_next_sibling() {
+                        instructions.extend(Instruction::cast(cursor.node()));
+                    }
+                }
+            }
+            Model::from_instructions(self.file, instructions)
+        })
+    }
+}
+
+type InstructionRule = fn(&InstructionContext<'_, '_>, &mut Vec<Diagnostic>);
 type Rule = fn(&RuleContext<'_, '_>, &mut Vec<Diagnostic>);
 
-/// Rules that hold for any Dockerfile.
-const BUILD_RULES: &[Rule] = &[
-    syntax_error::check,
+/// Rules about one instruction that hold for any Dockerfile.
+const BUILD_INSTRUCTION_RULES: &[InstructionRule] = &[
     unknown_instruction::check,
+    unknown_flag::check,
+    flag_missing_value::check,
+    flag_unexpected_value::check,
+    duplicate_flag::check,
+    json_in_single_quotes::check,
+    empty_continuation_line::check,
+    from_as_casing::check,
+    maintainer_deprecated::check,
+    legacy_env_format::check,
+    expose_invalid_port::check,
+    missing_argument::check,
+];
+
+/// Rules about one instruction and what sealos does with it.
+const SEALOS_INSTRUCTION_RULES: &[InstructionRule] =
+    &[unknown_label::check, split_exec_form::check, unescaped_dollar_in_label::check];
+
+/// Rules across instructions that hold for any Dockerfile.
+const BUILD_RULES: &[Rule] = &[
     missing_from::check,
     run_on_scratch::check,
     duplicate_instruction::check,
@@ -138,35 +220,21 @@ const BUILD_RULES: &[Rule] = &[
     multiple_build_files::check,
     invalid_escape_directive::check,
     duplicate_directive::check,
-    unknown_flag::check,
-    flag_missing_value::check,
-    flag_unexpected_value::check,
-    duplicate_flag::check,
-    json_in_single_quotes::check,
-    empty_continuation_line::check,
     instruction_casing::check,
-    from_as_casing::check,
     stage_name_casing::check,
     duplicate_stage_name::check,
     unknown_stage::check,
     copy_from_own_stage::check,
-    maintainer_deprecated::check,
-    legacy_env_format::check,
     workdir_relative_path::check,
-    expose_invalid_port::check,
-    missing_argument::check,
 ];
 
-/// Rules about what sealos does with the image.
+/// Rules across instructions about what sealos does with the image.
 const SEALOS_RULES: &[Rule] = &[
-    unknown_label::check,
     invalid_label_value::check,
     protected_env::check,
     missing_registry_copy::check,
     registry_copy::check,
     undefined_variable::check,
-    split_exec_form::check,
-    unescaped_dollar_in_label::check,
     rootfs_missing_label::check,
     bootstrap_label_on_application::check,
     ignored_instruction::check,
@@ -186,52 +254,237 @@ pub fn diagnostics(file: &SourceFile, context: Option<&ContextFacts>, config: &C
 }
 
 pub fn diagnostics_for(file: &SourceFile, kind: FileKind, context: Option<&ContextFacts>, config: &Config) -> Vec<Diagnostic> {
-    let top_level = ast::top_level(file);
-    let model = Model::from_instructions(file, top_level.iter().copied().filter_map(Instruction::cast).collect());
-    let validated = validity::with_triggers(&model.instructions);
+    DiagnosticsCache::default().diagnostics_for(file, kind, context, config)
+}
+
+/// The diagnostics of successive versions of one document. Each top-level node's own findings
+/// are kept with its summary; after an edit only the nodes whose text changed are analysed again
+/// (the rest are found by comparing the texts, without walking the tree), then the rules across
+/// instructions run over the summaries. Results are the same as [`diagnostics_for`]'s.
+#[derive(Default)]
+pub struct DiagnosticsCache {
+    previous: Option<Analysed>,
+}
+
+/// The outline of a file and each item's own findings (ranges relative to the item start).
+struct Analysed {
+    file: SourceFile,
+    kind: FileKind,
+    /// The configuration the findings depend on.
+    allowed_labels: Vec<String>,
+    items: Vec<Item>,
+    findings: Vec<Vec<Diagnostic>>,
+}
+
+impl DiagnosticsCache {
+    pub fn diagnostics(&mut self, file: &SourceFile, context: Option<&ContextFacts>, config: &Config) -> Vec<Diagnostic> {
+        self.diagnostics_for(file, FileKind::Kubefile, context, config)
+    }
+
+    pub fn diagnostics_for(
+        &mut self,
+        file: &SourceFile,
+        kind: FileKind,
+        context: Option<&ContextFacts>,
+        config: &Config,
+    ) -> Vec<Diagnostic> {
+        let previous = self.previous.take().filter(|p| p.kind == kind && p.allowed_labels == config.allowed_labels);
+        let analysed = match previous {
+            Some(previous) => previous.update(file, config),
+            None => Analysed::new(file, kind, config),
+        };
+        let found = analysed.publish(context, config);
+        self.previous = Some(analysed);
+        found
+    }
+}
+
+impl Analysed {
+    fn new(file: &SourceFile, kind: FileKind, config: &Config) -> Analysed {
+        let mut cursor = file.root().walk();
+        let (items, findings) = if cursor.goto_first_child() {
+            let walked = walk(file, kind, cursor, None, config);
+            (walked.items, walked.findings)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Analysed { file: file.clone(), kind, allowed_labels: config.allowed_labels.clone(), items, findings }
+    }
+
+    /// `self` brought up to `file`: the items before and after the edited text are kept (those
+    /// after it moved), the ones around it are analysed again.
+    fn update(mut self, file: &SourceFile, config: &Config) -> Analysed {
+        let (old, new) = (self.file.text(), file.text());
+        let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+        if prefix == old.len() && prefix == new.len() {
+            self.file = file.clone();
+            return self;
+        }
+        let suffix = old[prefix..].bytes().rev().zip(new[prefix..].bytes().rev()).take_while(|(a, b)| a == b).count();
+        // Parser directives (before the first instruction) decide how the whole file is read.
+        if self.items.iter().find(|item| item.kind.is_instruction()).is_none_or(|item| prefix <= item.start) {
+            return Analysed::new(file, self.kind, config);
+        }
+        // Start at the item before the first one the edit touches: lookahead may have ended it.
+        let restart = self.items.partition_point(|item| item.end < prefix).saturating_sub(1);
+        let restart_at = self.items[restart].start;
+        let mut cursor = file.root().walk();
+        if cursor.goto_first_child_for_byte(restart_at).is_none() || cursor.node().start_byte() != restart_at {
+            return Analysed::new(file, self.kind, config);
+        }
+        let delta = new.len() as isize - old.len() as isize;
+        let walked = walk(file, self.kind, cursor, Some(&Resync { old: &self.items, edit_end: new.len() - suffix, delta }), config);
+        let resumed = walked.resumed.unwrap_or(self.items.len());
+        let moved = self.items.len() - resumed;
+        self.items.splice(restart..resumed, walked.items);
+        self.findings.splice(restart..resumed, walked.findings);
+        let len = self.items.len();
+        for item in &mut self.items[len - moved..] {
+            item.start = item.start.wrapping_add_signed(delta);
+            item.end = item.end.wrapping_add_signed(delta);
+        }
+        self.file = file.clone();
+        self
+    }
+
+    /// Every diagnostic: the items' own, then the rules across instructions, with suppression
+    /// comments and severity overrides applied.
+    fn publish(&self, context: Option<&ContextFacts>, config: &Config) -> Vec<Diagnostic> {
+        let file = &self.file;
+        let outline = Outline::new(&self.items);
+        let cx = RuleContext { file, outline: &outline, facts: context, config, final_stage_model: OnceCell::new() };
+        let mut found = Vec::new();
+        // A root that is itself an error is reported whole, as nothing inside it can be trusted.
+        let root = file.root();
+        let broken_root = root.is_error() || root.is_missing();
+        if broken_root {
+            syntax_error::check_node(file, root, &mut found);
+        }
+        for (item, findings) in self.items.iter().zip(&self.findings) {
+            let kept = findings.iter().filter(|finding| !(broken_root && finding.code == syntax_error::CODE));
+            found.extend(kept.map(|finding| finding.clone().moved(0, item.start)));
+        }
+        for rule in BUILD_RULES {
+            rule(&cx, &mut found);
+        }
+        if self.kind == FileKind::Kubefile {
+            for rule in SEALOS_RULES {
+                rule(&cx, &mut found);
+            }
+        }
+        let suppressions = suppression::Suppressions::read(&cx);
+        let mut published: Vec<Diagnostic> = found
+            .into_iter()
+            .filter(|diagnostic| !suppressions.suppresses(&cx, diagnostic))
+            .filter_map(|mut diagnostic| {
+                if let Some(level) = config.severity.get(diagnostic.code) {
+                    diagnostic.severity = level.severity()?;
+                }
+                Some(diagnostic)
+            })
+            .collect();
+        published.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
+        published
+    }
+}
+
+/// Where a walk after an edit can stop: at a node that is an old item moved by the edit, after
+/// which the text, and so the tree, is the same as before.
+struct Resync<'o> {
+    old: &'o [Item],
+    /// The end of the edited text in the new file.
+    edit_end: usize,
+    /// How much the edit moved the text after it.
+    delta: isize,
+}
+
+impl Resync<'_> {
+    /// The index of the old item `node` is, when it is past the edit.
+    fn resumes_at(&self, file: &SourceFile, node: tree_sitter::Node<'_>) -> Option<usize> {
+        let start = node.start_byte();
+        // Findings may depend on the text before the node on its line (columns in messages).
+        let index = file.line_index();
+        if index.line_start(index.line_of(start)) < self.edit_end {
+            return None;
+        }
+        let old_start = start.checked_add_signed(-self.delta)?;
+        let found = self.old.binary_search_by_key(&old_start, |item| item.start).ok()?;
+        let old = &self.old[found];
+        (old.kind == ItemKind::of(node) && old.end.wrapping_add_signed(self.delta) == node.end_byte()).then_some(found)
+    }
+}
+
+/// Items and their own findings from a walk over top-level nodes.
+struct Walked {
+    items: Vec<Item>,
+    findings: Vec<Vec<Diagnostic>>,
+    /// The old item the walk stopped at (see [`Resync`]).
+    resumed: Option<usize>,
+}
+
+/// Analyses the top-level nodes from the cursor's to the last one, or to where `resync` says the
+/// old items resume.
+fn walk(
+    file: &SourceFile,
+    kind: FileKind,
+    mut cursor: tree_sitter::TreeCursor<'_>,
+    resync: Option<&Resync<'_>>,
+    config: &Config,
+) -> Walked {
+    let mut walked = Walked { items: Vec::new(), findings: Vec::new(), resumed: None };
+    loop {
+        let node = cursor.node();
+        if node.is_named() || node.has_error() {
+            if let Some(resumed) = resync.and_then(|resync| resync.resumes_at(file, node)) {
+                walked.resumed = Some(resumed);
+                break;
+            }
+            let item = Item::new(file, node);
+            let findings = own_findings(file, kind, node, config);
+            walked.findings.push(findings.into_iter().map(|finding| finding.moved(item.start, 0)).collect());
+            walked.items.push(item);
+        }
+        if !cursor.goto_next_sibling() {
+            break;
+        }
+    }
+    walked
+}
+
+/// The findings about one top-level node alone.
+fn own_findings(file: &SourceFile, kind: FileKind, node: tree_sitter::Node<'_>, config: &Config) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if node.has_error() {
+        syntax_error::check_node(file, node, &mut found);
+    }
+    let Some(instruction) = Instruction::cast(node) else { return found };
+    let validated = validity::with_triggers(instruction);
     let flagged: Vec<(Instruction<'_>, Vec<Flag<'_>>)> = validated
         .iter()
         .map(|instruction| (*instruction, instruction.flags().collect::<Vec<_>>()))
         .filter(|(_, flags)| !flags.is_empty())
         .collect();
-    let cx = RuleContext {
-        file,
-        top_level: &top_level,
-        validated: &validated,
-        flagged: &flagged,
-        model: &model,
-        facts: context,
-        config,
-    };
-    let mut found = Vec::new();
-    for rule in BUILD_RULES {
+    let cx = InstructionContext { file, instruction, validated: &validated, flagged: &flagged, config };
+    for rule in BUILD_INSTRUCTION_RULES {
         rule(&cx, &mut found);
     }
     if kind == FileKind::Kubefile {
-        for rule in SEALOS_RULES {
+        for rule in SEALOS_INSTRUCTION_RULES {
             rule(&cx, &mut found);
         }
     }
-    let suppressions = suppression::Suppressions::read(&cx);
-    let mut published: Vec<Diagnostic> = found
-        .into_iter()
-        .filter(|diagnostic| !suppressions.suppresses(&model.instructions, diagnostic))
-        .filter_map(|mut diagnostic| {
-            if let Some(level) = config.severity.get(diagnostic.code) {
-                diagnostic.severity = level.severity()?;
-            }
-            Some(diagnostic)
-        })
-        .collect();
-    published.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
-    published
+    found
 }
 
 /// The closest candidate within a small edit distance, for "did you mean" messages.
 pub(crate) fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let lowered = word.to_ascii_lowercase();
+    let length = lowered.chars().count();
     candidates
         .into_iter()
+        // The distance is at least the difference in length: skip the edit-distance computation
+        // for candidates that cannot be close (a stage may have thousands of names to compare).
+        .filter(|candidate| length.abs_diff(candidate.chars().count()) <= 1.max(candidate.len() / 4))
         .map(|candidate| (strsim::damerau_levenshtein(&lowered, &candidate.to_ascii_lowercase()), candidate))
         .filter(|(distance, candidate)| *distance <= 1.max(candidate.len() / 4) && *distance < candidate.len())
         .min_by_key(|(distance, _)| *distance)
@@ -240,3 +493,51 @@ pub(crate) fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = 
 
 #[cfg(test)]
 pub(crate) mod fixture;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rule has something to say about this file, in several stages.
+    const BASE: &str = "# syntax=docker/dockerfile:1\nARG BASE=scratch\nFROM ${BASE} AS Build\nENV A=1 B=$A\nRUN --mount=type=cache echo \\\n\n  done\nCOPY --from=buld x y\nCOPY --chown a b\nFROM scratch\n# kubefile-ls ignore=unknown-label\nLABEL vesion=1\nLABEL sealos.io.type=rootfs init=\"$x\"\nENV SEALOS_SYS_KUBE_VERSION=1 NAME=${NAME:-a}\nWORKDIR rel\nEXPOSE 99999\nONBUILD COPY --from=x a\nCMD [\"bash\", \"init.sh\", \"$(MISSING)\"]\nCMD ['a', 'b']\nFORM x\n";
+
+    /// A small deterministic generator, so a failure can be replayed.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 33) as usize % n.max(1)
+        }
+    }
+
+    #[test]
+    fn cache_gives_the_same_diagnostics_as_a_full_analysis_after_every_edit() {
+        let config = Config::default();
+        let snippets = ["x", " ", "\n", "\\\n", "$", "${Y}", "\"", "'", "[", "--", "FROM scratch\n", "ENV Z=$A\n", "#", "AS "];
+        for kind in [FileKind::Kubefile, FileKind::Dockerfile] {
+            let mut random = Lcg(7);
+            let mut cache = DiagnosticsCache::default();
+            let mut text = BASE.to_string();
+            for step in 0..400 {
+                let mut at = random.below(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                if random.below(3) == 0 && at < text.len() {
+                    let mut end = (at + 1 + random.below(6)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(at..end, "");
+                } else {
+                    text.insert_str(at, snippets[random.below(snippets.len())]);
+                }
+                let file = SourceFile::parse(&text);
+                let expected = diagnostics_for(&file, kind, None, &config);
+                let kept = cache.diagnostics_for(&file, kind, None, &config);
+                assert!(kept == expected, "step {step} ({kind:?}) differs on:\n{text}\nkept: {kept:#?}\nexpected: {expected:#?}");
+            }
+        }
+    }
+}

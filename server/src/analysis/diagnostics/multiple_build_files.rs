@@ -8,8 +8,8 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     if facts.build_files.len() < 2 {
         return;
     }
-    let Some(from) = cx.model.stages.first() else { return };
-    let range = from.from.keyword_node().map_or(from.from.node.byte_range(), |node| node.byte_range());
+    let Some(from) = cx.outline.stages.first() else { return };
+    let range = from.from.keyword_range();
     out.push(Diagnostic::new(
         "multiple-build-files",
         Severity::Warning,

@@ -7,16 +7,16 @@
 
 use super::{Diagnostic, RuleContext, Severity};
 use crate::{
-    analysis::variables::{self, DefinitionKind},
+    analysis::model::ItemKind,
     sealos::{env, ImageType},
 };
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let (image_type, _) = cx.model.image_type();
-    let Some(stage) = cx.model.final_stage() else { return };
-    let definitions = variables::stage_definitions(cx.model, stage, None, &variables::global_args(cx.model));
-    for definition in definitions.iter().filter(|def| def.kind == DefinitionKind::Env) {
-        let name = definition.name.as_str();
+    let (image_type, _) = cx.outline.image_type();
+    let Some(stage) = cx.outline.final_stage() else { return };
+    let env = stage.items.iter().filter(|item| item.kind == ItemKind::Env);
+    for (item, (name, key)) in env.flat_map(|item| item.definitions.iter().map(move |definition| (item, definition))) {
+        let name = name.as_str();
         if !name.starts_with(env::SYSTEM_PREFIX) {
             continue;
         }
@@ -30,7 +30,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         } else {
             format!("the `SEALOS_SYS` prefix is reserved for sealos: `{name}` is dropped from Clusterfile env and may be overwritten; rename the variable")
         };
-        out.push(Diagnostic::new("protected-env", Severity::Error, definition.key_node.byte_range(), message));
+        out.push(Diagnostic::new("protected-env", Severity::Error, item.range(*key), message));
     }
 }
 

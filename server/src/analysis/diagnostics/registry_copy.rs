@@ -9,7 +9,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     if facts.has_registry_dir() || !facts.images.is_empty() || has_charts(facts) {
         return;
     }
-    for copy in copies::context_copies(cx.model) {
+    for copy in copies::context_copies(cx.final_stage_model()) {
         for source in &copy.sources {
             if source.path.as_deref() != Some("registry") {
                 continue;

@@ -2,7 +2,10 @@
 //! cluster: `sealos.io.version`, `version` and `vip` (§2.2, §3.2).
 
 use super::{Diagnostic, RuleContext, Severity};
-use crate::{analysis::model::TypeSource, sealos::ImageType};
+use crate::{
+    analysis::model::{Outline, TypeSource},
+    sealos::ImageType,
+};
 
 const REQUIRED: &[(&[&str], &str)] = &[
     (&["sealos.io.version", "apps.sealos.io/version"], "\"can't apply rootfs type images and version  not [v1beta1 v1beta2]\""),
@@ -12,17 +15,19 @@ const REQUIRED: &[(&[&str], &str)] = &[
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     // An inherited rootfs type comes with the base image's labels, which are not visible here.
-    let (Some(ImageType::Rootfs), TypeSource::Label) = cx.model.image_type() else { return };
-    let labels = cx.model.labels();
-    let Some(type_label) = labels.iter().rev().find(|l| l.key == "sealos.io.type" || l.key == "apps.sealos.io/type") else {
+    let (Some(ImageType::Rootfs), TypeSource::Label) = cx.outline.image_type() else { return };
+    let labels = cx.outline.labels();
+    let Some((type_item, type_label)) =
+        labels.iter().rev().find(|(_, l)| l.key == "sealos.io.type" || l.key == "apps.sealos.io/type")
+    else {
         return;
     };
     for (keys, failure) in REQUIRED {
-        if cx.model.label_value(&labels, keys).is_none() {
+        if Outline::label_value(&labels, keys).is_none() {
             out.push(Diagnostic::new(
                 "rootfs-missing-label",
                 Severity::Error,
-                type_label.key_node.byte_range(),
+                type_item.range(type_label.key_span),
                 format!(
                     "a rootfs image needs the label `{}` (or `--label {}=...` at build time); without it `sealos run` fails: {failure}",
                     keys[0], keys[0]

@@ -1,12 +1,12 @@
 //! `run-on-scratch`: RUN in a stage built FROM scratch has no shell to run in.
 
-use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
+use crate::analysis::model::ItemKind;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for stage in cx.model.stages.iter().filter(|stage| stage.is_scratch()) {
-        for instruction in stage.instructions.iter().filter(|i| i.node.kind_name() == "run_instruction") {
-            let range = instruction.keyword_node().map_or(instruction.node.byte_range(), |node| node.byte_range());
+    for stage in cx.outline.stages.iter().filter(|stage| stage.is_scratch()) {
+        for instruction in stage.items.iter().filter(|i| i.kind == ItemKind::Run) {
+            let range = instruction.keyword_range();
             out.push(Diagnostic::new(
                 "run-on-scratch",
                 Severity::Error,

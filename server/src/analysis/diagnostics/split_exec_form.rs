@@ -2,36 +2,35 @@
 //! as its own shell command (§2.5): `["bash","init.sh"]` runs `bash`, then `init.sh`.
 
 use crate::syntax::NodeKind as _;
-use super::{Diagnostic, RuleContext, Severity};
-use crate::syntax::ast::{self, Instruction};
+use super::{Diagnostic, InstructionContext, Severity};
+use crate::syntax::ast;
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in &cx.model.instructions {
-        if !matches!(instruction.node.kind_name(), "cmd_instruction" | "entrypoint_instruction") {
-            continue;
-        }
-        let Some(array) = instruction.json_array() else { continue };
-        let elements: Vec<_> = ast::children_of_kind(array, "json_string").collect();
-        let values: Vec<String> = elements.iter().map(|node| json_value(cx.file.node_text(*node))).collect();
-        if !looks_split(&values) {
-            continue;
-        }
-        let keyword = Instruction::keyword(instruction, cx.file);
-        let joined = values.join(" ");
-        let replacement = format!("[{}]", serde_json::to_string(&joined).unwrap_or_default());
-        out.push(
-            Diagnostic::new(
-                "split-exec-form",
-                Severity::Warning,
-                array.byte_range(),
-                format!(
-                    "sealos runs each element of {keyword} as a separate shell command, so this runs `{}` on its own; write the whole command as one string",
-                    values[0]
-                ),
-            )
-            .with_replacement(format!("Join into `{keyword} {replacement}`"), array.byte_range(), replacement),
-        );
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let instruction = cx.instruction;
+    if !matches!(instruction.node.kind_name(), "cmd_instruction" | "entrypoint_instruction") {
+        return;
     }
+    let Some(array) = instruction.json_array() else { return };
+    let elements: Vec<_> = ast::children_of_kind(array, "json_string").collect();
+    let values: Vec<String> = elements.iter().map(|node| json_value(cx.file.node_text(*node))).collect();
+    if !looks_split(&values) {
+        return;
+    }
+    let keyword = instruction.keyword(cx.file);
+    let joined = values.join(" ");
+    let replacement = format!("[{}]", serde_json::to_string(&joined).unwrap_or_default());
+    out.push(
+        Diagnostic::new(
+            "split-exec-form",
+            Severity::Warning,
+            array.byte_range(),
+            format!(
+                "sealos runs each element of {keyword} as a separate shell command, so this runs `{}` on its own; write the whole command as one string",
+                values[0]
+            ),
+        )
+        .with_replacement(format!("Join into `{keyword} {replacement}`"), array.byte_range(), replacement),
+    );
 }
 
 /// An element that cannot be a command on its own: a flag, or a program name followed by

@@ -2,29 +2,28 @@
 //! stage names, so `Builder` and `builder` are the same stage; writing them in lower case keeps
 //! `COPY --from=` references unambiguous across builders.
 
-use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for stage in &cx.model.stages {
-        let (Some(name), Some(alias)) = (&stage.name, stage.from.node.child_by_field_name("as")) else { continue };
+    for stage in &cx.outline.stages {
+        let (Some(name), Some(alias)) = (&stage.from_detail.name, stage.from_detail.alias) else { continue };
         if name.contains('$') || *name == name.to_lowercase() {
             continue;
         }
         let lower = name.to_lowercase();
-        let mut edits = vec![TextEdit { range: alias.byte_range(), new_text: cx.file.node_text(alias).to_lowercase() }];
+        let alias_range = stage.from.range(alias);
+        let mut edits = vec![TextEdit { range: alias_range.clone(), new_text: cx.file.text()[alias_range.clone()].to_lowercase() }];
         // References to the stage, which BuildKit matches case-insensitively.
-        for instruction in &cx.model.instructions {
-            let reference = match instruction.node.kind_name() {
-                "from_instruction" if instruction.node.start_byte() > stage.from.node.start_byte() => {
-                    instruction.node.child_by_field_name("image")
-                }
-                "copy_instruction" => instruction.flag(cx.file, "from").and_then(|flag| flag.value_node()),
+        for instruction in cx.outline.instructions() {
+            let reference = match (&instruction.from, &instruction.copy_from) {
+                (Some(from), _) if instruction.start > stage.from.start => from.image,
+                (_, Some((_, value))) => Some(*value),
                 _ => None,
             };
-            if let Some(node) = reference {
-                if cx.file.node_text(node).eq_ignore_ascii_case(name) {
-                    edits.push(TextEdit { range: node.byte_range(), new_text: cx.file.node_text(node).to_lowercase() });
+            if let Some(span) = reference {
+                let text = instruction.text(cx.file, span);
+                if text.eq_ignore_ascii_case(name) {
+                    edits.push(TextEdit { range: instruction.range(span), new_text: text.to_lowercase() });
                 }
             }
         }
@@ -32,7 +31,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 "stage-name-casing",
                 Severity::Warning,
-                alias.byte_range(),
+                alias_range,
                 format!("stage name `{name}` should be lower case (`{lower}`): BuildKit lowercases stage names"),
             )
             .with_fix(format!("Rename the stage to `{lower}`"), edits),

@@ -7,7 +7,7 @@
 //! not the error about `EXPOSE 99999`. hadolint names and our own codes hide the rule entirely.
 
 use super::{Diagnostic, RuleContext, Severity};
-use crate::syntax::{ast::Instruction, NodeKind as _};
+use crate::analysis::model::{Item, ItemKind};
 
 /// Who named a rule: decides what a suppression by that name covers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,12 +67,12 @@ impl Suppressions {
     pub fn read(cx: &RuleContext<'_, '_>) -> Suppressions {
         let file = cx.file;
         let mut suppressions = Suppressions { by_line: Vec::new(), everywhere: Vec::new() };
-        for &node in cx.top_level {
-            let kind = node.kind_name();
-            if kind != "parser_directive" && kind != "comment" {
+        let index = file.line_index();
+        for item in cx.outline.items {
+            if !matches!(item.kind, ItemKind::Directive | ItemKind::Comment) {
                 continue;
             }
-            let body = file.node_text(node).trim().trim_start_matches('#').trim();
+            let body = file.text()[item.start..item.end].trim().trim_start_matches('#').trim();
             let found = if let Some(list) = check_skip(body) {
                 list
             } else if let Some(list) = body.strip_prefix("kubefile-ls ignore=").or_else(|| body.strip_prefix("hadolint ignore=")) {
@@ -80,25 +80,26 @@ impl Suppressions {
             } else {
                 continue;
             };
-            if kind == "parser_directive" {
+            if item.kind == ItemKind::Directive {
                 suppressions.everywhere.extend(found);
             } else {
-                let next_line = node.end_position().row + usize::from(node.end_position().column > 0);
+                let end_line = index.line_of(item.end);
+                let next_line = end_line + usize::from(item.end > index.line_start(end_line));
                 suppressions.by_line.push((next_line, found));
             }
         }
         suppressions
     }
 
-    pub fn suppresses(&self, instructions: &[Instruction<'_>], diagnostic: &Diagnostic) -> bool {
+    pub fn suppresses(&self, cx: &RuleContext<'_, '_>, diagnostic: &Diagnostic) -> bool {
         if self.everywhere.iter().any(|suppressed| suppressed.covers(diagnostic)) {
             return true;
         }
         if self.by_line.is_empty() {
             return false;
         }
-        let Some(instruction) = instruction_at(instructions, diagnostic.range.start) else { return false };
-        let line = instruction.node.start_position().row;
+        let Some(instruction) = instruction_at(cx.outline.items, diagnostic.range.start) else { return false };
+        let line = cx.file.line_index().line_of(instruction.start);
         self.by_line
             .iter()
             .any(|(below, codes)| *below == line && codes.iter().any(|suppressed| suppressed.covers(diagnostic)))
@@ -141,11 +142,11 @@ fn suppressed_by(name: &str) -> Vec<Suppressed> {
     }
 }
 
-/// The top-level instruction holding `offset` (instructions are in file order).
-fn instruction_at<'t>(instructions: &[Instruction<'t>], offset: usize) -> Option<Instruction<'t>> {
-    let after = instructions.partition_point(|instruction| instruction.node.start_byte() <= offset);
-    let instruction = *instructions.get(after.checked_sub(1)?)?;
-    (offset <= instruction.node.end_byte()).then_some(instruction)
+/// The top-level instruction holding `offset` (items are in file order).
+fn instruction_at(items: &[Item], offset: usize) -> Option<&Item> {
+    let after = items.partition_point(|item| item.start <= offset);
+    let instruction = items[..after].iter().rev().find(|item| item.kind.is_instruction())?;
+    (offset <= instruction.end).then_some(instruction)
 }
 
 #[cfg(test)]

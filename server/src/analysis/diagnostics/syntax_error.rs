@@ -1,22 +1,24 @@
 //! `syntax-error`: text the grammar could not parse.
 
 use crate::syntax::NodeKind as _;
-use super::{Diagnostic, RuleContext, Severity};
+use tree_sitter::Node;
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let file = cx.file;
-    if !file.root().has_error() {
-        return;
-    }
-    let mut stack = vec![file.root()];
+use super::{Diagnostic, Severity};
+use crate::syntax::SourceFile;
+
+pub(super) const CODE: &str = "syntax-error";
+
+/// The ERROR and MISSING nodes in `node`, outermost first (an error's inside is not reported).
+pub(super) fn check_node(file: &SourceFile, node: Node<'_>, out: &mut Vec<Diagnostic>) {
+    let mut stack = vec![node];
     while let Some(node) = stack.pop() {
         if node.is_missing() {
             let message = format!("syntax error: `{}` is missing here", node.kind_name());
-            out.push(Diagnostic::new("syntax-error", Severity::Error, node.start_byte()..node.end_byte(), message));
+            out.push(Diagnostic::new(CODE, Severity::Error, node.start_byte()..node.end_byte(), message));
         } else if node.is_error() {
             let text = file.node_text(node).lines().next().unwrap_or("").trim();
             let message = format!("syntax error: cannot parse `{text}`");
-            out.push(Diagnostic::new("syntax-error", Severity::Error, node.start_byte()..node.end_byte(), message));
+            out.push(Diagnostic::new(CODE, Severity::Error, node.start_byte()..node.end_byte(), message));
         } else if node.has_error() {
             let mut cursor = node.walk();
             stack.extend(node.children(&mut cursor));

@@ -5,17 +5,12 @@
 //! node's shell runs it as a command (§2.4.3). Elsewhere buildah expands `$X`/`${X}` from ARG/ENV
 //! at build time and an unknown X becomes an empty string.
 
-use crate::syntax::NodeKind as _;
-use tree_sitter::Node;
+use std::collections::HashSet;
 
 use super::{did_you_mean, Diagnostic, RuleContext, Severity, TextEdit};
 use crate::{
-    analysis::variables::{self, Definition},
-    sealos::{
-        env,
-        labels::{self, LabelRole},
-        ImageType,
-    },
+    analysis::model::{Item, ItemKind},
+    sealos::{env, ImageType},
 };
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -24,43 +19,37 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_run_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let Some(stage) = cx.model.final_stage() else { return };
-    let (image_type, _) = cx.model.image_type();
+    let Some(stage) = cx.outline.final_stage() else { return };
+    let (image_type, _) = cx.outline.image_type();
     let rootfs_env = matches!(image_type, Some(ImageType::Rootfs | ImageType::Patch));
     // The env of a base image other than scratch (or a known rootfs) cannot be seen from here.
     if !stage.is_scratch() && !rootfs_env {
         return;
     }
-    let image_env = variables::image_env(cx.model);
-    let mut known: Vec<&str> = image_env.iter().map(|def| def.name.as_str()).collect();
+    let image_env: Vec<&Item> = stage.items.iter().filter(|item| item.kind == ItemKind::Env).collect();
+    let mut known: Vec<&str> =
+        image_env.iter().flat_map(|item| item.definitions.iter().map(|(name, _)| name.as_str())).collect();
     known.extend(cx.config.known_variables.iter().map(String::as_str));
     if rootfs_env {
         known.extend(env::ROOTFS_KEYS.iter().map(|key| key.name));
         known.extend(env::BUILTINS);
     }
-    for instruction in &stage.instructions {
-        if !matches!(instruction.node.kind_name(), "cmd_instruction" | "entrypoint_instruction") {
-            continue;
-        }
-        let mut uses = Vec::new();
-        collect_uses(instruction.node, &mut uses);
-        for use_node in uses {
-            let Some(name_node) = use_node.child_by_field_name("name") else { continue };
-            let name = cx.file.node_text(name_node);
-            if known.contains(&name) {
+    let defined: HashSet<&str> = known.iter().copied().collect();
+    for instruction in stage.items.iter().filter(|item| matches!(item.kind, ItemKind::Cmd | ItemKind::Entrypoint)) {
+        for used in &instruction.uses {
+            let name = instruction.text(cx.file, used.name);
+            if defined.contains(name) {
                 continue;
             }
-            let text = cx.file.node_text(use_node);
-            let mut diagnostic = Diagnostic::new(
-                "undefined-variable",
-                Severity::Warning,
-                use_node.byte_range(),
-                run_time_message(name, text, &known, cx.model.file.text()),
-            );
-            if let Some(suggestion) = did_you_mean(name, known.iter().copied()) {
-                diagnostic = diagnostic.with_replacement(format!("Change to `{suggestion}`"), name_node.byte_range(), suggestion);
+            let text = instruction.text(cx.file, used.span);
+            let range = instruction.range(used.span);
+            let suggestion = did_you_mean(name, known.iter().copied());
+            let mut diagnostic =
+                Diagnostic::new("undefined-variable", Severity::Warning, range.clone(), run_time_message(name, text, suggestion));
+            if let Some(suggestion) = suggestion {
+                diagnostic = diagnostic.with_replacement(format!("Change to `{suggestion}`"), instruction.range(used.name), suggestion);
             }
-            let insert_at = env_insertion_point(cx, &image_env);
+            let insert_at = env_insertion_point(cx, image_env.last().copied().unwrap_or(stage.from));
             diagnostic = diagnostic
                 .with_fix(
                     format!("Add `ENV {name}=`"),
@@ -68,15 +57,15 @@ fn check_run_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
                 )
                 .with_fix(
                     format!("Escape as `${text}`"),
-                    vec![TextEdit { range: use_node.start_byte()..use_node.start_byte(), new_text: "$".into() }],
+                    vec![TextEdit { range: range.start..range.start, new_text: "$".into() }],
                 );
             out.push(diagnostic);
         }
     }
 }
 
-fn run_time_message(name: &str, text: &str, known: &[&str], _source: &str) -> String {
-    let hint = match did_you_mean(name, known.iter().copied()) {
+fn run_time_message(name: &str, text: &str, suggestion: Option<&str>) -> String {
+    let hint = match suggestion {
         Some(suggestion) => format!("did you mean `{suggestion}`? "),
         None => String::new(),
     };
@@ -85,102 +74,58 @@ fn run_time_message(name: &str, text: &str, known: &[&str], _source: &str) -> St
     )
 }
 
-/// After the last ENV of the final stage, or after its FROM line.
-fn env_insertion_point(cx: &RuleContext<'_, '_>, image_env: &[Definition<'_>]) -> usize {
-    let anchor = image_env
-        .last()
-        .map(|def| def.instruction.node)
-        .or_else(|| cx.model.final_stage().map(|stage| stage.from.node))
-        .map_or(0, |node| node.end_byte());
+/// At the end of the line of `anchor` (the last ENV of the final stage, or its FROM).
+fn env_insertion_point(cx: &RuleContext<'_, '_>, anchor: &Item) -> usize {
     let text = cx.file.text();
-    text[anchor..].find('\n').map_or(text.len(), |i| anchor + i)
+    text[anchor.end..].find('\n').map_or(text.len(), |i| anchor.end + i)
 }
-
-fn collect_uses<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    if matches!(node.kind_name(), "template_variable" | "expansion") {
-        out.push(node);
-        return;
-    }
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        collect_uses(child, out);
-    }
-}
-
-/// Instructions whose words buildah expands at build time.
-const EXPANDED_AT_BUILD: &[&str] = &[
-    "env_instruction", "label_instruction", "copy_instruction", "add_instruction", "workdir_instruction",
-    "user_instruction", "expose_instruction", "volume_instruction", "stopsignal_instruction", "arg_instruction",
-];
 
 fn check_build_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let global = variables::global_args(cx.model);
-    for stage in &cx.model.stages {
+    for stage in &cx.outline.stages {
         // A base image brings its own ENV, invisible here.
         if !stage.is_scratch() {
             continue;
         }
-        let definitions = variables::stage_definitions(cx.model, stage, None, &global);
-        for instruction in &stage.instructions {
-            if !EXPANDED_AT_BUILD.contains(&instruction.node.kind_name()) {
-                continue;
+        // The ARG/ENV names of the stage above the current instruction, in order and as a set.
+        let mut visible: Vec<&str> = Vec::new();
+        let mut defined: HashSet<&str> = HashSet::new();
+        for instruction in stage.instructions() {
+            if instruction.kind.expanded_at_build() {
+                for used in &instruction.uses {
+                    let name = instruction.text(cx.file, used.name);
+                    if used.handles_unset
+                        || defined.contains(name)
+                        || env::PREDEFINED_ARGS.contains(&name)
+                        || cx.config.known_variables.iter().any(|known| known == name)
+                    {
+                        continue;
+                    }
+                    let text = instruction.text(cx.file, used.span);
+                    let range = instruction.range(used.span);
+                    let mut diagnostic = Diagnostic::new(
+                        "undefined-variable",
+                        Severity::Warning,
+                        range.clone(),
+                        format!("`{text}` is not defined by an ARG or ENV above: buildah replaces it with an empty string. Declare `ARG {name}`, give a default with `${{{name}:-...}}`, or write `\\{text}` for a literal"),
+                    );
+                    if let Some(suggestion) = did_you_mean(name, visible.iter().copied()) {
+                        diagnostic =
+                            diagnostic.with_replacement(format!("Change to `{suggestion}`"), instruction.range(used.name), suggestion);
+                    }
+                    diagnostic = diagnostic.with_fix(
+                        format!("Escape as `\\{text}`"),
+                        vec![TextEdit { range: range.start..range.start, new_text: "\\".into() }],
+                    );
+                    out.push(diagnostic);
+                }
             }
-            let visible = variables::defined_before(&definitions, instruction.node.start_byte());
-            let mut uses = Vec::new();
-            collect_build_uses(cx, instruction.node, &mut uses);
-            for use_node in uses {
-                let Some(name_node) = use_node.child_by_field_name("name") else { continue };
-                let name = cx.file.node_text(name_node);
-                if use_node.child_by_field_name("operator").is_some_and(|op| handles_unset(cx.file.node_text(op)))
-                    || visible.iter().any(|def| def.name == name)
-                    || env::PREDEFINED_ARGS.contains(&name)
-                    || cx.config.known_variables.iter().any(|known| known == name)
-                {
-                    continue;
+            if matches!(instruction.kind, ItemKind::Env | ItemKind::Arg) {
+                for (name, _) in &instruction.definitions {
+                    visible.push(name);
+                    defined.insert(name);
                 }
-                let text = cx.file.node_text(use_node);
-                let mut diagnostic = Diagnostic::new(
-                    "undefined-variable",
-                    Severity::Warning,
-                    use_node.byte_range(),
-                    format!("`{text}` is not defined by an ARG or ENV above: buildah replaces it with an empty string. Declare `ARG {name}`, give a default with `${{{name}:-...}}`, or write `\\{text}` for a literal"),
-                );
-                if let Some(suggestion) = did_you_mean(name, visible.iter().map(|def| def.name.as_str())) {
-                    diagnostic = diagnostic.with_replacement(format!("Change to `{suggestion}`"), name_node.byte_range(), suggestion);
-                }
-                diagnostic = diagnostic.with_fix(
-                    format!("Escape as `\\{text}`"),
-                    vec![TextEdit { range: use_node.start_byte()..use_node.start_byte(), new_text: "\\".into() }],
-                );
-                out.push(diagnostic);
             }
         }
-    }
-}
-
-fn handles_unset(operator: &str) -> bool {
-    matches!(operator, ":-" | "-" | ":+" | "+" | ":?" | "?" | ":=" | "=")
-}
-
-/// Expansions in an instruction, leaving out label values that sealos or the node expands
-/// (`unescaped-dollar-in-label` reports those).
-fn collect_build_uses<'t>(cx: &RuleContext<'_, 't>, node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    if node.kind_name() == "expansion" {
-        out.push(node);
-        return;
-    }
-    if node.kind_name() == "key_value_pair" && node.parent().is_some_and(|p| p.kind_name() == "label_instruction") {
-        let key = node.child_by_field_name("key").map(|k| crate::syntax::ast::literal_text(cx.file, k)).unwrap_or_default();
-        if labels::find(&key).is_some_and(|known| matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs)) {
-            if let Some(key_node) = node.child_by_field_name("key") {
-                collect_build_uses(cx, key_node, out);
-            }
-            return;
-        }
-    }
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        collect_build_uses(cx, child, out);
     }
 }
 

@@ -3,33 +3,35 @@
 //! with an empty string (§2.1, §2.4.3).
 
 use crate::syntax::NodeKind as _;
-use super::{Diagnostic, RuleContext, Severity, TextEdit};
+use super::{Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::sealos::labels::{self, LabelRole};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in cx.model.instructions.iter().filter(|i| i.node.kind_name() == "label_instruction") {
-        for pair in instruction.pairs() {
-            let key = pair.key(cx.file);
-            let Some(known) = labels::find(&key) else { continue };
-            if !matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs) {
-                continue;
-            }
-            let Some(value) = pair.value_node() else { continue };
-            let mut expansions = Vec::new();
-            collect_expansions(value, &mut expansions);
-            for expansion in expansions {
-                let text = cx.file.node_text(expansion);
-                let range = expansion.byte_range();
-                out.push(
-                    Diagnostic::new(
-                        "unescaped-dollar-in-label",
-                        Severity::Warning,
-                        range.clone(),
-                        format!("buildah replaces `{text}` in `{key}` at build time (with an empty string unless an ARG/ENV above sets it); write `\\{text}` so it is expanded at `sealos run`"),
-                    )
-                    .with_fix(format!("Escape as `\\{text}`"), vec![TextEdit { range: range.start..range.start, new_text: "\\".into() }]),
-                );
-            }
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let instruction = cx.instruction;
+    if instruction.node.kind_name() != "label_instruction" {
+        return;
+    }
+    for pair in instruction.pairs() {
+        let key = pair.key(cx.file);
+        let Some(known) = labels::find(&key) else { continue };
+        if !matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs) {
+            continue;
+        }
+        let Some(value) = pair.value_node() else { continue };
+        let mut expansions = Vec::new();
+        collect_expansions(value, &mut expansions);
+        for expansion in expansions {
+            let text = cx.file.node_text(expansion);
+            let range = expansion.byte_range();
+            out.push(
+                Diagnostic::new(
+                    "unescaped-dollar-in-label",
+                    Severity::Warning,
+                    range.clone(),
+                    format!("buildah replaces `{text}` in `{key}` at build time (with an empty string unless an ARG/ENV above sets it); write `\\{text}` so it is expanded at `sealos run`"),
+                )
+                .with_fix(format!("Escape as `\\{text}`"), vec![TextEdit { range: range.start..range.start, new_text: "\\".into() }]),
+            );
         }
     }
 }

@@ -1,10 +1,10 @@
 //! `unknown-flag`: a `--flag` the instruction does not accept. buildah (like BuildKit) stops with
 //! "Unknown flag: x" before running anything.
 
-use super::{did_you_mean, validity, Diagnostic, RuleContext, Severity, TextEdit};
+use super::{did_you_mean, validity, Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::sealos::instructions::{flags_of, FLAGS};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (instruction, flags) in cx.flagged {
         let keyword = instruction.keyword(cx.file);
         for flag in flags {

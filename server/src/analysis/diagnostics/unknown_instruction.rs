@@ -1,16 +1,13 @@
 //! `unknown-instruction`: a keyword buildah rejects ("Build error: Unknown instruction").
 
 use crate::syntax::NodeKind as _;
-use super::{did_you_mean, Diagnostic, RuleContext, Severity};
+use super::{did_you_mean, Diagnostic, InstructionContext, Severity};
 use crate::{sealos::instructions::INSTRUCTIONS, syntax::ast::Instruction};
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in &cx.model.instructions {
-        let instruction = nested(*instruction);
-        if instruction.node.kind_name() != "unknown_instruction" {
-            continue;
-        }
-        let Some(name) = instruction.node.child_by_field_name("name") else { continue };
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let instruction = nested(cx.instruction);
+    if instruction.node.kind_name() == "unknown_instruction" {
+        let Some(name) = instruction.node.child_by_field_name("name") else { return };
         let word = cx.file.node_text(name);
         let range = name.byte_range();
         let diagnostic = match did_you_mean(word, INSTRUCTIONS.iter().copied()) {

@@ -5,49 +5,51 @@
 //! sealos does not define is always reported.
 
 use crate::syntax::NodeKind as _;
-use super::{did_you_mean, Diagnostic, RuleContext, Severity};
+use super::{did_you_mean, Diagnostic, InstructionContext, Severity};
 use crate::sealos::labels;
 
 /// Bare keys that Docker tooling and image authors use by convention.
 const CONVENTIONAL: &[&str] = &["maintainer", "description", "summary", "vendor", "authors", "url", "license", "name", "release"];
 
-pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for instruction in cx.model.instructions.iter().filter(|i| i.node.kind_name() == "label_instruction") {
-        for pair in instruction.pairs() {
-            let Some(key_node) = pair.key_node() else { continue };
-            let key = pair.key(cx.file);
-            if key.contains('$') || labels::find(&key).is_some() || cx.config.allowed_labels.contains(&key) {
-                continue;
-            }
-            let sealos_namespace = labels::in_sealos_namespace(&key);
-            if !sealos_namespace && (labels::in_foreign_namespace(&key) || CONVENTIONAL.contains(&key.as_str())) {
-                continue;
-            }
-            let range = key_node.byte_range();
-            let suggestion = did_you_mean(&key, labels::KEYS.iter().map(|label| label.key));
-            let diagnostic = match suggestion {
-                Some(known) => Diagnostic::new(
-                    "unknown-label",
-                    Severity::Warning,
-                    range.clone(),
-                    format!("sealos does not read the label `{key}`: did you mean `{known}`?"),
-                )
-                .with_replacement(format!("Change to `{known}`"), range, known),
-                None if sealos_namespace => Diagnostic::new(
-                    "unknown-label",
-                    Severity::Warning,
-                    range,
-                    format!("`{key}` is not a sealos label; sealos reads sealos.io.type, sealos.io.version and sealos.io.distribution (or their apps.sealos.io/ forms)"),
-                ),
-                None => Diagnostic::new(
-                    "unknown-label",
-                    Severity::Warning,
-                    range,
-                    format!("sealos does not read the label `{key}`; use a namespaced key (e.g. `org.opencontainers.image.{key}`) or add it to `allowedLabels`"),
-                ),
-            };
-            out.push(diagnostic);
+pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let instruction = cx.instruction;
+    if instruction.node.kind_name() != "label_instruction" {
+        return;
+    }
+    for pair in instruction.pairs() {
+        let Some(key_node) = pair.key_node() else { continue };
+        let key = pair.key(cx.file);
+        if key.contains('$') || labels::find(&key).is_some() || cx.config.allowed_labels.contains(&key) {
+            continue;
         }
+        let sealos_namespace = labels::in_sealos_namespace(&key);
+        if !sealos_namespace && (labels::in_foreign_namespace(&key) || CONVENTIONAL.contains(&key.as_str())) {
+            continue;
+        }
+        let range = key_node.byte_range();
+        let suggestion = did_you_mean(&key, labels::KEYS.iter().map(|label| label.key));
+        let diagnostic = match suggestion {
+            Some(known) => Diagnostic::new(
+                "unknown-label",
+                Severity::Warning,
+                range.clone(),
+                format!("sealos does not read the label `{key}`: did you mean `{known}`?"),
+            )
+            .with_replacement(format!("Change to `{known}`"), range, known),
+            None if sealos_namespace => Diagnostic::new(
+                "unknown-label",
+                Severity::Warning,
+                range,
+                format!("`{key}` is not a sealos label; sealos reads sealos.io.type, sealos.io.version and sealos.io.distribution (or their apps.sealos.io/ forms)"),
+            ),
+            None => Diagnostic::new(
+                "unknown-label",
+                Severity::Warning,
+                range,
+                format!("sealos does not read the label `{key}`; use a namespaced key (e.g. `org.opencontainers.image.{key}`) or add it to `allowedLabels`"),
+            ),
+        };
+        out.push(diagnostic);
     }
 }
 

@@ -3,24 +3,19 @@
 //! `x`, so a later stage, a typo of a stage name, or a stage index out of range fails the build.
 //! A value that may be an image (`nginx`, `alpine:3`, `quay.io/x/y`) is never reported.
 
-use crate::syntax::NodeKind as _;
 use super::{did_you_mean, Diagnostic, RuleContext, Severity};
-use crate::syntax::ast;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     // Stage names lower-cased once: a big file has hundreds of stages to compare with.
-    let lowered: Vec<Option<String>> = cx.model.stages.iter().map(|s| s.name.as_deref().map(str::to_lowercase)).collect();
-    for (index, stage) in cx.model.stages.iter().enumerate() {
-        for instruction in &stage.instructions {
-            if instruction.node.kind_name() != "copy_instruction" {
-                continue;
-            }
-            let Some(value_node) = instruction.flag(cx.file, "from").and_then(|flag| flag.value_node()) else { continue };
-            let value = ast::literal_text(cx.file, value_node);
+    let stages = &cx.outline.stages;
+    let lowered: Vec<Option<String>> = stages.iter().map(|s| s.from_detail.name.as_deref().map(str::to_lowercase)).collect();
+    for (index, stage) in stages.iter().enumerate() {
+        for instruction in stage.items {
+            let Some((value, span)) = &instruction.copy_from else { continue };
             if value.is_empty() || value.contains('$') {
                 continue;
             }
-            let range = value_node.byte_range();
+            let range = instruction.range(*span);
             if let Ok(number) = value.parse::<usize>() {
                 if number > index {
                     out.push(Diagnostic::new(
@@ -39,7 +34,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             if let Some(later) = lowered[index + 1..].iter().position(|name| name.as_deref() == Some(lower.as_str())) {
-                let line = cx.model.stages[index + 1 + later].from.node.start_position().row + 1;
+                let line = cx.file.line_index().line_of(stages[index + 1 + later].from.start) + 1;
                 out.push(Diagnostic::new(
                     "unknown-stage",
                     Severity::Warning,
@@ -53,8 +48,8 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
             if value.contains(['/', ':', '@', '.']) {
                 continue;
             }
-            let earlier = cx.model.stages[..index].iter().filter_map(|s| s.name.as_deref());
-            if let Some(suggestion) = did_you_mean(&value, earlier) {
+            let earlier = stages[..index].iter().filter_map(|s| s.from_detail.name.as_deref());
+            if let Some(suggestion) = did_you_mean(value, earlier) {
                 out.push(
                     Diagnostic::new(
                         "unknown-stage",

@@ -6,21 +6,18 @@ use tree_sitter::Node;
 
 use crate::syntax::{ast::Instruction, SourceFile, TextRange};
 
-/// Every instruction of the file in order, with the trigger of each ONBUILD right after it:
-/// BuildKit validates a trigger like a top-level instruction.
-pub(super) fn with_triggers<'t>(instructions: &[Instruction<'t>]) -> Vec<Instruction<'t>> {
-    let mut all = Vec::with_capacity(instructions.len());
-    for instruction in instructions {
-        let mut current = *instruction;
-        all.push(current);
-        while current.node.kind_name() == "onbuild_instruction" {
-            match current.node.named_child(0).and_then(Instruction::cast) {
-                Some(inner) => {
-                    all.push(inner);
-                    current = inner;
-                }
-                None => break,
+/// A top-level instruction followed, for an ONBUILD, by its trigger: BuildKit validates a
+/// trigger like a top-level instruction.
+pub(super) fn with_triggers(instruction: Instruction<'_>) -> Vec<Instruction<'_>> {
+    let mut all = vec![instruction];
+    let mut current = instruction;
+    while current.node.kind_name() == "onbuild_instruction" {
+        match current.node.named_child(0).and_then(Instruction::cast) {
+            Some(inner) => {
+                all.push(inner);
+                current = inner;
             }
+            None => break,
         }
     }
     all

@@ -2,29 +2,25 @@
 //! WorkdirRelativePath, hadolint DL3000). It resolves against the base image's working directory,
 //! so the result changes when the base image does.
 
-use crate::syntax::NodeKind as _;
 use super::{Diagnostic, RuleContext, Severity};
-use crate::syntax::ast;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     // Whether each stage ends with an absolute WORKDIR set, for stages built FROM an earlier one.
     let mut absolute_at_end: Vec<bool> = Vec::new();
-    let lowered: Vec<Option<String>> = cx.model.stages.iter().map(|s| s.name.as_deref().map(str::to_lowercase)).collect();
-    for (index, stage) in cx.model.stages.iter().enumerate() {
-        let base = stage.base.to_lowercase();
+    let lowered: Vec<Option<String>> =
+        cx.outline.stages.iter().map(|s| s.from_detail.name.as_deref().map(str::to_lowercase)).collect();
+    for (index, stage) in cx.outline.stages.iter().enumerate() {
+        let base = stage.from_detail.base.to_lowercase();
         let mut absolute = lowered[..index]
             .iter()
             .zip(&absolute_at_end)
             .rev()
             .find(|(name, _)| name.as_deref() == Some(base.as_str()))
             .is_some_and(|(_, set)| *set);
-        for instruction in &stage.instructions {
-            if instruction.node.kind_name() != "workdir_instruction" {
-                continue;
-            }
-            let Some(path_node) = instruction.paths().next() else { continue };
-            let path = ast::literal_text(cx.file, path_node);
-            if path.contains('$') || is_absolute(&path) {
+        for instruction in stage.items {
+            let Some((path, span)) = &instruction.workdir else { continue };
+            let path_range = instruction.range(*span);
+            if path.contains('$') || is_absolute(path) {
                 absolute = true;
                 continue;
             }
@@ -34,19 +30,15 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
             let mut diagnostic = Diagnostic::new(
                 "workdir-relative-path",
                 Severity::Warning,
-                path_node.byte_range(),
+                path_range.clone(),
                 format!(
                     "relative WORKDIR `{path}` resolves against the base image's working directory: use an absolute path"
                 ),
             );
             if stage.is_scratch() {
                 // A scratch stage starts in `/`, so the absolute path means the same.
-                let absolute_path = format!("/{}", cx.file.node_text(path_node).trim_start_matches("./"));
-                diagnostic = diagnostic.with_replacement(
-                    format!("Change to `{absolute_path}`"),
-                    path_node.byte_range(),
-                    absolute_path,
-                );
+                let absolute_path = format!("/{}", cx.file.text()[path_range.clone()].trim_start_matches("./"));
+                diagnostic = diagnostic.with_replacement(format!("Change to `{absolute_path}`"), path_range, absolute_path);
             }
             out.push(diagnostic);
         }

@@ -2,7 +2,9 @@
 //! `image:` (sealos `ParseYamlImages` and `parseImageRefFromLine`). Rendered charts go through
 //! the same scan ([`record`]).
 
-use std::{borrow::Cow, fs, ops::Range, path::Path};
+use std::{borrow::Cow, collections::HashMap, fs, ops::Range, path::Path, sync::LazyLock};
+
+use memchr::memmem;
 
 use super::{
     lines::{go_lines, trim_quotes, trim_space},
@@ -29,94 +31,77 @@ pub struct ImageLine {
 /// template). Lines that start with `#` once trimmed, have no `image:`, or nothing after it are
 /// not reported. Pure: the editor runs it on unsaved text.
 pub fn image_lines(content: &[u8]) -> Vec<ImageLine> {
-    let mut hits = Vec::new();
+    let mut lines = Vec::new();
+    scan_image_lines(content, |hit| {
+        lines.push(ImageLine { line: hit.line, range: hit.range, text: hit.text.to_owned(), parsed: hit.parsed.clone() });
+    });
+    lines
+}
+
+/// An `image:` line as the scan reports it, borrowing from the content and the scan's parses.
+struct Hit<'a> {
+    line: u32,
+    range: Range<usize>,
+    text: &'a str,
+    parsed: &'a Result<Reference, ReferenceError>,
+}
+
+/// The `image:` finder (SIMD), built once.
+static IMAGE_KEY_FINDER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(IMAGE_KEY));
+
+/// Calls `on_hit` for every `image:` line of `content`, in order.
+fn scan_image_lines(content: &[u8], mut on_hit: impl FnMut(Hit<'_>)) {
+    // Manifests name the same image many times: each distinct text is parsed once.
+    let mut parsed_by_text: HashMap<&str, Result<Reference, ReferenceError>> = HashMap::new();
     // Almost no line has the key, so look for the key and read only the lines that have it.
     // `cursor` is always a line start, and `line_number` the number of that line.
     let mut cursor = 0;
     let mut line_number = 1u32;
-    while let Some((key, newlines)) = find_key(content, cursor) {
-        let number = line_number.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
-        let start = content[cursor..key].iter().rposition(|&b| b == b'\n').map_or(cursor, |i| cursor + i + 1);
-        let end = content[key..].iter().position(|&b| b == b'\n').map_or(content.len(), |i| key + i + 1);
+    while let Some(found) = IMAGE_KEY_FINDER.find(&content[cursor..]) {
+        let key = cursor + found;
+        let start = memchr::memrchr(b'\n', &content[cursor..key]).map_or(cursor, |i| cursor + i + 1);
+        let newlines = u32::try_from(count_newlines(&content[cursor..start])).unwrap_or(u32::MAX);
+        let number = line_number.saturating_add(newlines);
+        let end = memchr::memchr(b'\n', &content[key..]).map_or(content.len(), |i| key + i + 1);
         // A long line is several sealos lines; the key may even be cut in two.
         for piece in go_lines(&content[start..end]) {
             let piece_start = piece.bytes.as_ptr() as usize - content.as_ptr() as usize;
-            hits.extend(parse_line(piece.bytes).map(|(inner, text, parsed)| ImageLine {
-                line: number,
-                range: inner.map_or(piece_start..piece_start + piece.bytes.len(), |r| piece_start + r.start..piece_start + r.end),
-                text,
-                parsed,
-            }));
+            match String::from_utf8_lossy(piece.bytes) {
+                Cow::Borrowed(line) => {
+                    let Some(text) = candidate(line) else { continue };
+                    let offset = piece_start + (text.as_ptr() as usize - line.as_ptr() as usize);
+                    let parsed = parsed_by_text.entry(text).or_insert_with(|| Reference::parse_normalized(text));
+                    on_hit(Hit { line: number, range: offset..offset + text.len(), text, parsed });
+                }
+                // Not UTF-8: the range is the whole piece, and the text is not the content's.
+                Cow::Owned(line) => {
+                    let Some(text) = candidate(&line) else { continue };
+                    let parsed = Reference::parse_normalized(text);
+                    let range = piece_start..piece_start + piece.bytes.len();
+                    on_hit(Hit { line: number, range, text, parsed: &parsed });
+                }
+            }
         }
         cursor = end;
         line_number = number.saturating_add(1);
     }
-    hits
 }
 
-/// The candidate of one line: its byte range in the line (when the line is valid UTF-8), the
-/// text, and the parse.
-type Candidate = (Option<Range<usize>>, String, Result<Reference, ReferenceError>);
-
-fn parse_line(bytes: &[u8]) -> Option<Candidate> {
-    let text = String::from_utf8_lossy(bytes);
-    let trimmed = trim_space(&text);
+/// The text sealos parses on one line: after the first `image:`, trimmed, one pair of quotes
+/// removed. `None` for comment lines, lines without the key, and empty values.
+fn candidate(line: &str) -> Option<&str> {
+    let trimmed = trim_space(line);
     if trimmed.starts_with('#') {
         return None;
     }
-    let start = trimmed.find("image:")? + IMAGE_KEY.len();
+    let start = IMAGE_KEY_FINDER.find(trimmed.as_bytes())? + IMAGE_KEY.len();
     let candidate = trim_quotes(trim_space(&trimmed[start..]));
-    if candidate.is_empty() {
-        return None;
-    }
-    let range = match &text {
-        Cow::Borrowed(line) => {
-            let offset = candidate.as_ptr() as usize - line.as_ptr() as usize;
-            Some(offset..offset + candidate.len())
-        }
-        Cow::Owned(_) => None,
-    };
-    Some((range, candidate.to_owned(), Reference::parse_normalized(candidate)))
+    (!candidate.is_empty()).then_some(candidate)
 }
 
-/// The next `image:` at or after `from`, and how many newlines come before it: each `:` is
-/// found eight bytes at a time and checked for `image` in front of it.
-fn find_key(haystack: &[u8], from: usize) -> Option<(usize, usize)> {
-    let before = IMAGE_KEY.len() - 1;
-    let is_key = |colon: usize| colon >= from + before && &haystack[colon - before..colon] == b"image";
-    let mut newlines = 0;
-    let mut position = from;
-    while let Some(word) = haystack.get(position..position + 8) {
-        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let line_ends = bytes_equal_to(word, b'\n');
-        let mut colons = bytes_equal_to(word, b':');
-        while colons != 0 {
-            let offset = colons.trailing_zeros() as usize / 8;
-            if is_key(position + offset) {
-                let earlier_line_ends = line_ends & ((1u64 << (8 * offset)) - 1);
-                return Some((position + offset - before, newlines + earlier_line_ends.count_ones() as usize));
-            }
-            colons &= colons - 1;
-        }
-        newlines += line_ends.count_ones() as usize;
-        position += 8;
-    }
-    for (index, &byte) in haystack.iter().enumerate().skip(position) {
-        match byte {
-            b'\n' => newlines += 1,
-            b':' if is_key(index) => return Some((index - before, newlines)),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The high bit of every byte of `word` that equals `byte`, and no other bit (no false
-/// positives: the addition cannot carry into the next byte).
-fn bytes_equal_to(word: u64, byte: u8) -> u64 {
-    const LOW_SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let difference = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
-    !(((difference & LOW_SEVEN) + LOW_SEVEN) | difference | LOW_SEVEN)
+/// Newlines in `bytes`; written so the compiler vectorises it.
+fn count_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
 }
 
 /// Scans `<ctx>/manifests` recursively.
@@ -164,13 +149,16 @@ fn scan_file(root: &Path, path: &Path, scan: &mut Scan) {
 
 /// Line-scans one manifest or rendered chart template into `scan`.
 pub(super) fn record(scan: &mut Scan, content: &[u8], source: ImageSource, file: &Path, chart: Option<&str>) {
-    for hit in image_lines(content) {
+    scan_image_lines(content, |hit| {
         let (file, line, chart) = (file.to_path_buf(), hit.line, chart.map(str::to_owned));
         match hit.parsed {
-            Ok(reference) => scan.found.push(Found { image: reference.to_string(), source, file, line, chart }),
-            Err(reason) => scan.skipped.push(Skipped { source, file, line, text: hit.text, reason, chart }),
+            Ok(reference) => scan.found.push(Found { image: reference.as_str().to_owned(), source, file, line, chart }),
+            Err(reason) => {
+                let (text, reason) = (hit.text.to_owned(), reason.clone());
+                scan.skipped.push(Skipped { source, file, line, text, reason, chart });
+            }
         }
-    }
+    });
 }
 
 #[cfg(test)]
@@ -342,10 +330,14 @@ mod tests {
     }
 
     #[test]
-    fn bytes_equal_to_marks_exactly_the_matching_bytes() {
-        let word = u64::from_le_bytes(*b":\n\x3b\x39:\xba\x00:");
-        assert_eq!(bytes_equal_to(word, b':'), 0x8000_0080_0000_0080);
-        assert_eq!(bytes_equal_to(word, b'\n'), 0x8000);
+    fn repeated_text_is_reported_at_every_line_with_its_own_range() {
+        let content = "image: nginx:1\nimage: ${X}\n  image: nginx:1\nimage: ${X}\n";
+        let found = image_lines(content.as_bytes());
+        let got: Vec<(u32, &str, bool)> =
+            found.iter().map(|h| (h.line, &content[h.range.clone()], h.parsed.is_ok())).collect();
+        assert_eq!(got, [(1, "nginx:1", true), (2, "${X}", false), (3, "nginx:1", true), (4, "${X}", false)]);
+        assert_eq!(found[0].parsed, found[2].parsed);
+        assert_eq!(found[1].parsed, found[3].parsed);
     }
 
     #[test]

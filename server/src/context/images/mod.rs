@@ -13,7 +13,8 @@ mod shim;
 mod tar_list;
 
 use std::{
-    collections::BTreeMap,
+    borrow::Cow,
+    collections::{BTreeMap, HashMap},
     io,
     path::{Path, PathBuf},
 };
@@ -21,7 +22,7 @@ use std::{
 use serde::Serialize;
 
 use super::{
-    reference::{archive_destination_path, registry_path, Escaped, ReferenceError},
+    reference::{archive_destination_path, registry_path, Escaped, ReferenceError, RegistryPath},
     BuildContext,
 };
 pub use manifests::{image_lines, is_manifest, ImageLine};
@@ -242,25 +243,39 @@ pub fn extract(context: &BuildContext, options: &ExtractOptions) -> ImageIndex {
         errors.push(error);
         None
     });
+    // Each distinct image's registry path is worked out once; `saved_as[i]` indexes it.
+    let mut slot_of: HashMap<&str, usize> = HashMap::new();
+    let mut saved: Vec<Result<RegistryPath, ReferenceError>> = Vec::new();
+    let saved_as: Vec<usize> = scan
+        .found
+        .iter()
+        .map(|found| {
+            *slot_of.entry(&found.image).or_insert_with(|| {
+                saved.push(registry_path(&found.image));
+                saved.len() - 1
+            })
+        })
+        .collect();
+    drop(slot_of);
     let mut images = Vec::new();
     let mut ignored = Vec::new();
-    let mut sources = Vec::new();
-    for found in scan.found {
-        let saved = registry_path(&found.image);
+    let mut sources: Vec<Option<Cow<str>>> = Vec::new();
+    for (found, slot) in scan.found.into_iter().zip(saved_as) {
+        let saved = &saved[slot];
         let sealignore_line = sealignore.as_ref().and_then(|s| s.line_of(&found.image));
-        let pulled_from = saved.as_ref().map(|s| s.pulled_from.clone()).ok();
-        let image = found.into_image_ref(saved.map(|s| s.path), &mut errors, sealignore_line.is_none());
+        let path = saved.as_ref().map(|s| s.path.clone()).map_err(Clone::clone);
+        let image = found.into_image_ref(path, &mut errors, sealignore_line.is_none());
         match sealignore_line {
             Some(sealignore_line) => ignored.push(IgnoredImage { image, sealignore_line }),
             None => {
-                sources.push(pulled_from);
+                sources.push(saved.as_ref().ok().map(|s| Cow::Borrowed(s.pulled_from.as_str())));
                 images.push(image);
             }
         }
     }
     errors.extend(tar.errors);
     for found in tar.found {
-        sources.push(Some(format!("{}:{}", found.file.display(), found.line)));
+        sources.push(Some(Cow::Owned(format!("{}:{}", found.file.display(), found.line))));
         let path = archive_destination_path(&found.image);
         images.push(found.into_image_ref(path, &mut errors, true));
     }
@@ -296,23 +311,30 @@ fn start_helm(root: &Path, options: &ExtractOptions, errors: &mut Vec<ExtractErr
 
 /// Groups images by registry path; a group is a collision when its images are pulled from
 /// more than one source (`nginx` and `docker.io/library/nginx:latest` are the same source).
-fn collisions(images: &[ImageRef], sources: &[Option<String>]) -> Vec<Collision> {
-    // Indices, not clones: a large context names hundreds of thousands of images, almost
-    // none of them colliding.
-    let mut by_path: BTreeMap<&str, (Vec<&str>, Vec<usize>)> = BTreeMap::new();
-    for (index, (image, source)) in images.iter().zip(sources).enumerate() {
-        let (Some(path), Some(source)) = (&image.registry_path, source) else { continue };
-        let (group_sources, group_images) = by_path.entry(path).or_default();
-        if !group_sources.contains(&source.as_str()) {
-            group_sources.push(source);
-        }
-        group_images.push(index);
+fn collisions(images: &[ImageRef], sources: &[Option<Cow<str>>]) -> Vec<Collision> {
+    let placed = || {
+        images.iter().zip(sources).filter_map(|(image, source)| Some((image, image.registry_path.as_deref()?, source.as_deref()?)))
+    };
+    // A large context names hundreds of thousands of images, almost none of them colliding:
+    // first the paths with a second source, then only their images are cloned.
+    let mut first_source: HashMap<&str, (&str, bool)> = HashMap::with_capacity(images.len());
+    for (_, path, source) in placed() {
+        let (first, collides) = first_source.entry(path).or_insert((source, false));
+        *collides |= *first != source;
     }
-    by_path
+    let mut groups: BTreeMap<&str, Vec<ImageRef>> =
+        first_source.into_iter().filter(|(_, (_, collides))| *collides).map(|(path, _)| (path, Vec::new())).collect();
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    for (image, path, _) in placed() {
+        if let Some(group) = groups.get_mut(path) {
+            group.push(image.clone());
+        }
+    }
+    groups
         .into_iter()
-        .filter(|(_, (sources, _))| sources.len() > 1)
-        .map(|(path, (_, indices))| {
-            let mut group: Vec<ImageRef> = indices.into_iter().map(|index| images[index].clone()).collect();
+        .map(|(path, mut group)| {
             group.sort_by(sealos_order);
             Collision { registry_path: path.to_owned(), images: group }
         })
@@ -445,6 +467,32 @@ mod tests {
         let places: Vec<String> = index.images.iter().map(|i| format!("{}:{}", i.file.display(), i.line)).collect();
         assert_eq!(places, ["manifests/a.yaml:1", "manifests/b.yaml:2"]);
         assert_eq!(index.image_list(), ["docker.io/library/nginx:1.25"]);
+    }
+
+    #[test]
+    fn occurrences_are_sorted_by_image_then_source_then_place() {
+        let (_dir, ctx) = context(&[
+            ("manifests/b.yaml", "image: docker.io/library/nginx:1\nimage: redis:7\nimage: docker.io/library/nginx:1\n"),
+            ("manifests/a/z.yaml", "image: nginx:1\n"),
+            ("images/shim/list", "docker.io/library/nginx:1\ndocker.io/library/nginx:1\n"),
+        ]);
+        let index = extract(&ctx, &fast());
+        let order: Vec<String> = index
+            .images
+            .iter()
+            .map(|i| format!("{} {:?} {}:{}", i.image, i.source, i.file.display(), i.line))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "docker.io/library/nginx:1 Manifest manifests/a/z.yaml:1",
+                "docker.io/library/nginx:1 Manifest manifests/b.yaml:1",
+                "docker.io/library/nginx:1 Manifest manifests/b.yaml:3",
+                "docker.io/library/nginx:1 Shim images/shim/list:1",
+                "docker.io/library/nginx:1 Shim images/shim/list:2",
+                "docker.io/library/redis:7 Manifest manifests/b.yaml:2",
+            ]
+        );
     }
 
     #[test]
