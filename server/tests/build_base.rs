@@ -101,10 +101,8 @@ async fn from_a_pulled_image() {
     assert_eq!(config["config"]["Cmd"], serde_json::json!(["base"]));
     assert_eq!(config["config"]["Labels"], serde_json::json!({"sealos.io.type": "application", "version": "v1.27.7"}));
     let layers = manifest["layers"].as_array().unwrap();
-    let base_manifest = read_json(&base_layout, {
-        let base_index: Value = serde_json::from_slice(&fs::read(base_layout.join("index.json")).unwrap()).unwrap();
-        base_index["manifests"][0]["digest"].as_str().unwrap()
-    });
+    let base_index: Value = serde_json::from_slice(&fs::read(base_layout.join("index.json")).unwrap()).unwrap();
+    let base_manifest = read_json(&base_layout, base_index["manifests"][0]["digest"].as_str().unwrap());
     assert_eq!(layers.len(), 4, "one base layer and three COPYs");
     assert_eq!(layers[0]["digest"], base_manifest["layers"][0]["digest"], "the base layer is reused as is");
     assert_eq!(config["rootfs"]["diff_ids"].as_array().unwrap().len(), 4);
