@@ -30,7 +30,7 @@ use super::{
     worker,
 };
 use crate::{
-    analysis::{self, completion_images},
+    analysis,
     syntax::SourceFile,
 };
 
@@ -128,7 +128,7 @@ async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
     // The tree (incremental parse) and, for Dockerfiles, whether sealos rules apply: blocking work.
     let sealos_dir = dir.clone();
     let is_list = list.is_some();
-    let (file, parsed, handled, base_images) = worker::run_for(session, uri, revision, move || {
+    let (file, parsed, handled) = worker::run_for(session, uri, revision, move || {
         let (file, parsed) = tree.parse();
         let handled = match kind {
             _ if is_list => true,
@@ -138,15 +138,12 @@ async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
             }
             BuildFileKind::Other => false,
         };
-        let base_images = match kind {
-            BuildFileKind::Kubefile | BuildFileKind::Dockerfile if !is_list => completion_images::base_images(&file),
-            _ => Vec::new(),
-        };
-        (file, parsed, handled, base_images)
+        (file, parsed, handled)
     })
     .await?;
     session.documents.install(uri, parsed);
     let parsed_at = started.elapsed();
+    let is_build_file = matches!(kind, BuildFileKind::Kubefile | BuildFileKind::Dockerfile) && !is_list;
 
     let analysis = if handled {
         session.config.ready().await;
@@ -172,11 +169,11 @@ async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
                 ),
             };
             let lsp = diagnostics.iter().map(|d| convert::diagnostic(&file, d, encoding)).collect();
-            Analysis { revision, version, file, handled, diagnostics, lsp, base_images }
+            Analysis::new(revision, version, file, handled, is_build_file, diagnostics, lsp)
         })
         .await?
     } else {
-        Analysis { revision, version, file, handled, diagnostics: Vec::new(), lsp: Vec::new(), base_images }
+        Analysis::new(revision, version, file, handled, is_build_file, Vec::new(), Vec::new())
     };
     tracing::debug!(
         "analysed {} r{revision} in {:?} (parse {parsed_at:?}): {} diagnostics",

@@ -46,12 +46,34 @@ pub struct Analysis {
     pub diagnostics: Vec<analysis::Diagnostic>,
     /// `diagnostics` converted, in the same order.
     pub lsp: Vec<lsp::Diagnostic>,
-    /// The images the FROM lines of a build file name, offered after `FROM` in the other
-    /// documents (empty for other files).
-    pub base_images: Vec<String>,
+    /// The document is a build file, whose FROM lines name base images.
+    is_build_file: bool,
+    /// The images its FROM lines name, offered after `FROM` in the other documents: found on the
+    /// first completion that asks, not on every keystroke (walking a big file's FROM lines costs
+    /// as much as the incremental diagnostics).
+    base_images: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Analysis {
+    pub fn new(
+        revision: u64,
+        version: i32,
+        file: SourceFile,
+        handled: bool,
+        is_build_file: bool,
+        diagnostics: Vec<analysis::Diagnostic>,
+        lsp: Vec<lsp::Diagnostic>,
+    ) -> Analysis {
+        Analysis { revision, version, file, handled, diagnostics, lsp, is_build_file, base_images: Default::default() }
+    }
+
+    pub fn base_images(&self) -> &[String] {
+        if !self.is_build_file {
+            return &[];
+        }
+        self.base_images.get_or_init(|| analysis::completion_images::base_images(&self.file))
+    }
+
     /// The result id of pull reports: the revision, unique across documents and restarts of a document.
     pub fn result_id(&self) -> String {
         self.revision.to_string()
@@ -252,7 +274,7 @@ impl Documents {
             .filter_map(|entry| Some((entry.key().clone(), entry.last.clone()?)))
             .collect();
         analyses.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        analyses.iter().flat_map(|(_, analysis)| analysis.base_images.iter().cloned()).collect()
+        analyses.iter().flat_map(|(_, analysis)| analysis.base_images().iter().cloned()).collect()
     }
 
     /// Whether another open document uses `dir` as its context.
