@@ -7,7 +7,7 @@
 
 use tree_sitter::TreeCursor;
 
-use super::navigation::KindIds;
+use crate::syntax::kinds::KindIds;
 use crate::syntax::{SourceFile, TextRange};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,7 +15,8 @@
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::{navigation::KindIds, TextEdit};
+use super::TextEdit;
+use crate::syntax::kinds::KindIds;
 use crate::syntax::{ast, SourceFile, TextRange};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

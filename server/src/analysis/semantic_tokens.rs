@@ -6,7 +6,7 @@ use std::{borrow::Cow, num::NonZeroU16, sync::OnceLock};
 
 use tree_sitter::{Node, TreeCursor};
 
-use super::navigation::KindIds;
+use crate::syntax::kinds::{kind_id, KindIds};
 use crate::{
     sealos::{env, labels},
     syntax::{ast, LineCol, PositionEncoding, SourceFile, TextRange},
@@ -143,21 +143,20 @@ impl TokenKinds {
         static KINDS: OnceLock<TokenKinds> = OnceLock::new();
         KINDS.get_or_init(|| {
             let language = crate::syntax::language();
-            let id = |name: &str| language.id_for_node_kind(name, true);
             TokenKinds {
                 common: KindIds::get(),
-                instruction_name: id("instruction_name"),
-                flag: id("flag"),
-                image_spec: id("image_spec"),
-                image_alias: id("image_alias"),
-                expose_port: id("expose_port"),
-                signal: id("signal"),
-                shell_command: id("shell_command"),
-                shell_fragment: id("shell_fragment"),
-                heredoc_marker: id("heredoc_marker"),
-                line_continuation: id("line_continuation"),
-                expansion: id("expansion"),
-                template_variable: id("template_variable"),
+                instruction_name: kind_id("instruction_name"),
+                flag: kind_id("flag"),
+                image_spec: kind_id("image_spec"),
+                image_alias: kind_id("image_alias"),
+                expose_port: kind_id("expose_port"),
+                signal: kind_id("signal"),
+                shell_command: kind_id("shell_command"),
+                shell_fragment: kind_id("shell_fragment"),
+                heredoc_marker: kind_id("heredoc_marker"),
+                line_continuation: kind_id("line_continuation"),
+                expansion: kind_id("expansion"),
+                template_variable: kind_id("template_variable"),
                 name_field: language.field_id_for_name("name"),
                 value_field: language.field_id_for_name("value"),
                 operator_field: language.field_id_for_name("operator"),

@@ -7,7 +7,8 @@ use std::borrow::Cow;
 
 use tree_sitter::{Node, TreeCursor};
 
-use super::{model::Model, navigation::KindIds};
+use super::model::Model;
+use crate::syntax::kinds::KindIds;
 use crate::syntax::{ast, SourceFile, TextRange};
 
 /// Our symbol kinds; the LSP layer maps Stage → Class, Instruction → Function, Variable →

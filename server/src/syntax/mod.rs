@@ -5,6 +5,7 @@
 
 pub mod ast;
 pub mod document;
+pub mod kinds;
 pub mod line_index;
 
 use std::sync::{Arc, OnceLock};
