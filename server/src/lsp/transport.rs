@@ -209,7 +209,12 @@ impl InFlight {
         {
             let mut requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
             if requests.contains_key(&id) {
-                return future::ready(Some(encode_error(id, Error::invalid_request()))).boxed();
+                let error = Error {
+                    code: ErrorCode::InvalidRequest,
+                    message: format!("request id {id} is already used by a request still being answered").into(),
+                    data: None,
+                };
+                return future::ready(Some(encode_error(id, error))).boxed();
             }
             requests.insert(id.clone(), (key, handle));
         }
@@ -890,7 +895,9 @@ mod tests {
         let in_flight = Arc::new(InFlight::default());
         let answered = || future::ready(Some(encode(&Response::from_ok(Id::Number(1), Value::Null)))).boxed();
         let slow = in_flight.track(Id::Number(1), future::pending().boxed());
-        assert_eq!(error_code(in_flight.track(Id::Number(1), answered()).await), Some(-32600));
+        let refused = in_flight.track(Id::Number(1), answered()).await;
+        assert!(refused.as_deref().is_some_and(|body| String::from_utf8_lossy(body).contains("request id 1 is already used")));
+        assert_eq!(error_code(refused), Some(-32600));
         in_flight.cancel(&Id::Number(1));
         assert_eq!(error_code(slow.await), Some(-32800));
         // Answered, or never sent: nothing to cancel.
