@@ -81,9 +81,9 @@ echo "manifests tree: $(du -sb "$work/tree" | cut -f1) bytes in $(find "$work/tr
 echo
 log="$work/bench.log"
 # Built on every core, run on one.
-bench="$(cargo test --quiet --release --locked -p kubefile-ls --test context_bench --no-run --message-format=json 2>/dev/null \
+bench="$(cargo test --quiet --release --locked -p kubefile-ls --test it context_bench:: --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])')"
-if ! KUBEFILE_LS_BENCH_TREE="$work/tree" taskset -c 0 "$bench" --ignored --nocapture >"$log" 2>&1; then
+if ! KUBEFILE_LS_BENCH_TREE="$work/tree" taskset -c 0 "$bench" context_bench:: --ignored --nocapture >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   exit 1
 fi
@@ -113,7 +113,7 @@ echo "| \`kubefile-ls images --no-charts --format json\` (process; median of 5) 
 echo
 echo "load average after the manifest runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# The corpus: the directory of every build file in INDEX.tsv (as tests/context_corpus.rs does).
+# The corpus: the directory of every build file in INDEX.tsv (as tests/it/context_corpus.rs does).
 mapfile -t contexts < <(tail -n +2 "$corpus/INDEX.tsv" | cut -f1 | sed 's#^_generated/##; s#/[^/]*$##' | sort -u)
 corpus_run() { # $1: taskset core list or "all"
   for context in "${contexts[@]}"; do

@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/start-registry.sh --install
 echo "machine: $(nproc) cores, $(uname -m), $(skopeo --version), $(docker-registry --version | head -n1)"
 log="$(mktemp)"
-if ! cargo test --release --locked -p kubefile-ls --test registry_bench -- --ignored --nocapture --test-threads=1 >"$log" 2>&1; then
+if ! cargo test --release --locked -p kubefile-ls --test it registry_bench:: -- --ignored --nocapture --test-threads=1 >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   exit 1
 fi

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# One clean build: incremental caches would only cost disk (over 1 GB).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 echo "== installing test tools"
 KUBEFILE_LS_HELM="$(bash scripts/install-helm.sh | tail -n 1)"

@@ -3,7 +3,7 @@
 //! character boundaries, start before end (the LSP layer converts them to positions, and a
 //! range past the end or inside a UTF-8 sequence would be a lie or a panic there).
 //!
-//! Shared by `tests/robust_offsets.rs` (every corpus file at every offset, in CI) and the
+//! Shared by `tests/it/robust_offsets.rs` (every corpus file at every offset, in CI) and the
 //! `analysis` fuzz target (arbitrary text), so both exercise exactly the same calls. It depends
 //! only on `kubefile_ls` and `std`, so both can include it with `#[path]`.
 

@@ -55,7 +55,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
-/// Whether this handler must panic, for the panic-safety test (`tests/robust_protocol.rs`): in
+/// Whether this handler must panic, for the panic-safety test (`tests/it/robust_protocol.rs`): in
 /// debug builds only, when `KUBEFILE_LS_INJECT_PANIC` names `method`. An environment variable
 /// rather than a hidden LSP method, so that no build answers a method clients could call by
 /// mistake, and so that the panic happens in the handler of a real method, with the inner

@@ -1,7 +1,7 @@
 //! Saving into `registry/` against a real docker-registry, then proving the layout by serving
 //! the saved directory with a fresh docker-registry and reading every image back with skopeo.
 
-mod support_registry;
+use crate::support_registry;
 
 use std::{path::Path, sync::Arc, time::Duration};
 

@@ -12,14 +12,12 @@
 //! `KUBEFILE_ROBUST_ALL_OFFSETS=1` walks every character boundary of every file instead (tens of
 //! minutes; run it after touching an analysis feature).
 
-mod support_corpus;
+use crate::support_corpus;
 
-#[path = "../fuzz/src/requests.rs"]
-#[allow(dead_code)] // the fuzz targets use the rest
-mod requests;
+use crate::requests;
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     collections::{BTreeMap, BTreeSet},
     panic::{catch_unwind, AssertUnwindSafe},
     path::{Path, PathBuf},
@@ -55,12 +53,19 @@ thread_local! {
     /// The message and location of the last panic on this thread (the hook records it instead of
     /// printing thousands of backtraces).
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Set while this thread runs a request under `Failures::run`; other tests in this binary
+    /// keep the default panic output.
+    static RECORDING: Cell<bool> = const { Cell::new(false) };
 }
 
 fn record_panics_quietly() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !RECORDING.get() {
+                return default_hook(info);
+            }
             let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
             let message = info
                 .payload()
@@ -84,7 +89,9 @@ struct Failures {
 impl Failures {
     fn run(&mut self, name: &'static str, path: &str, subject: &Subject, offset: Option<usize>, request: fn(&Subject, usize)) {
         let started = Instant::now();
+        RECORDING.set(true);
         let outcome = catch_unwind(AssertUnwindSafe(|| request(subject, offset.unwrap_or(0))));
+        RECORDING.set(false);
         *self.time.entry(name).or_default() += started.elapsed();
         if outcome.is_ok() {
             return;

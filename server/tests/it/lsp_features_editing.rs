@@ -1,7 +1,7 @@
 //! Completion, hover, signature help, formatting (document, range, on type) and code actions
 //! (refactorings and `source.fixAll`) over real stdio.
 
-mod support;
+use crate::support;
 
 use std::fs;
 

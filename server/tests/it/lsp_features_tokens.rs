@@ -1,6 +1,6 @@
 //! Semantic tokens (full, delta, range), inlay hints and code lenses over real stdio.
 
-mod support;
+use crate::support;
 
 use std::fs;
 

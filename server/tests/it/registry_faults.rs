@@ -3,7 +3,7 @@
 //! without fetching finished blobs again, cancellation stops cleanly, and `--max-pull-procs` is
 //! the real number of concurrent pulls. (Credentials: `registry_auth.rs`.)
 
-mod support_registry;
+use crate::support_registry;
 
 use std::{
     path::{Path, PathBuf},

@@ -4,7 +4,7 @@
 //! in `fixtures/lists-corpus-expected.tsv`. (Hints, such as manifest lines sealos skips, are
 //! advice and not compared; the corpus has none.)
 
-mod support_corpus;
+use crate::support_corpus;
 
 use std::{
     collections::BTreeSet,

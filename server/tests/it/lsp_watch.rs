@@ -1,6 +1,6 @@
 //! The build context is watched: creating files in it re-evaluates its Kubefiles.
 
-mod support;
+use crate::support;
 
 use std::{fs, time::Duration};
 

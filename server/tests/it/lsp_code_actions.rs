@@ -2,7 +2,7 @@
 //! touch the requested range, with the edit as plain `changes` or versioned `documentChanges`;
 //! clients without `CodeAction` literals get commands, their edits applied by the server.
 
-mod support;
+use crate::support;
 
 use std::fs;
 

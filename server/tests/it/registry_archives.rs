@@ -3,7 +3,7 @@
 //! `kubefile-ls save`, and the saved directory is served by a fresh docker-registry that skopeo
 //! reads every image back from.
 
-mod support_registry;
+use crate::support_registry;
 
 use std::{
     path::{Path, PathBuf},

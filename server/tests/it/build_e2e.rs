@@ -8,7 +8,7 @@
 //! --install`) and helm for the example (`scripts/install-helm.sh`, `KUBEFILE_LS_HELM`). A test
 //! whose tool is missing is skipped with a message, except under CI (`CI` set), where it fails.
 
-mod support_registry;
+use crate::support_registry;
 
 use std::{
     collections::BTreeMap,

@@ -1,7 +1,7 @@
 //! The server's life cycle over real stdio: initialize (capabilities negotiated from the
 //! client's), initialized (dynamic registrations, configuration), shutdown and exit codes.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -8,10 +8,9 @@
 //! Tools: docker-registry and skopeo (`bash scripts/start-registry.sh --install`), helm
 //! (`KUBEFILE_LS_HELM` or PATH; `scripts/install-helm.sh`).
 
-#[path = "fixtures/context/support.rs"]
-mod context_fixtures;
-mod support;
-mod support_registry;
+use crate::context_fixtures;
+use crate::support;
+use crate::support_registry;
 
 use std::{
     fs,

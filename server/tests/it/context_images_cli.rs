@@ -1,7 +1,6 @@
 //! `kubefile-ls images` as users run it: exit status, stdout and stderr of the real binary.
 
-#[path = "fixtures/context/support.rs"]
-mod support;
+use crate::context_fixtures as support;
 
 use std::{path::Path, process::Command};
 

@@ -1,7 +1,7 @@
 //! The analysis lanes over stdio: a document that takes seconds to analyse does not hold up the
 //! diagnostics of small ones, and what is published for each still describes its latest text.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Published and pulled diagnostics over real stdio: syntax errors, incremental edits,
 //! versions, position encodings, which documents are handled, and settings.
 
-mod support;
+use crate::support;
 
 use std::{fs, time::Duration};
 

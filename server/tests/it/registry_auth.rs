@@ -3,7 +3,7 @@
 //! a clear 401 naming the image, the registry and where credentials were looked for; passwords
 //! never appear in any output.
 
-mod support_registry;
+use crate::support_registry;
 
 use std::{
     path::Path,

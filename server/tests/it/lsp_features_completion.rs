@@ -1,7 +1,7 @@
 //! Completion that depends on the rest of the workspace, over real stdio: after `FROM`, the base
 //! images the other open build files name.
 
-mod support;
+use crate::support;
 
 use std::fs;
 

@@ -217,7 +217,7 @@ fn corpus_configs_equal_buildah() {
     assert!(built >= 300, "expected the 302 built files, assembled {built}");
 }
 
-/// Benchmark (not a test; run with `cargo test --release -p kubefile-ls --test build_corpus --
+/// Benchmark (not a test; run with `cargo test --release -p kubefile-ls --test it build_corpus:: --
 /// --ignored --nocapture`): wall time to assemble every corpus build file into an OCI layout,
 /// contexts stubbed beforehand, median of 5 runs. Recorded in BENCHMARKS.md, "Build".
 #[test]

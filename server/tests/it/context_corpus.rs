@@ -2,10 +2,9 @@
 //! cluster-image corpus, compared with `tests/fixtures/context/corpus-images.tsv`. See
 //! `tests/fixtures/context/README.md` for the format and how the expectations were reviewed.
 //!
-//! `UPDATE_EXPECT=1 cargo test -p kubefile-ls --test context_corpus` rewrites the file.
+//! `UPDATE_EXPECT=1 cargo test -p kubefile-ls --test it context_corpus::` rewrites the file.
 
-#[path = "fixtures/context/support.rs"]
-mod support;
+use crate::context_fixtures as support;
 
 use std::{
     collections::BTreeSet,

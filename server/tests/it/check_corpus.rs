@@ -2,7 +2,7 @@
 //! real and built fine, so every error or warning is a false positive unless it is listed, with a
 //! reason, in `fixtures/check-corpus-expected.tsv`.
 
-mod support_corpus;
+use crate::support_corpus;
 
 use std::{
     collections::BTreeSet,

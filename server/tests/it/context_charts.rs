@@ -2,8 +2,7 @@
 //! (`tests/fixtures/context/`). Set `KUBEFILE_LS_HELM` or put helm on `PATH`
 //! (`scripts/install-helm.sh` installs it).
 
-#[path = "fixtures/context/support.rs"]
-mod support;
+use crate::context_fixtures as support;
 
 use std::{fmt::Write as _, fs, path::Path, process::Command};
 

@@ -3,9 +3,8 @@
 //! the context changes; the "N images" code lens updated once charts are rendered in the
 //! background; and `images/shim` lists (completion, links).
 
-#[path = "fixtures/context/support.rs"]
-mod context_fixtures;
-mod support;
+use crate::context_fixtures;
+use crate::support;
 
 use std::{
     fs,

@@ -2,7 +2,7 @@
 //! or plain text, Markdown or plain text, code-action literals, hierarchical symbols, whole-line
 //! folding, position encodings and the client's locale.
 
-mod support;
+use crate::support;
 
 use std::fs;
 

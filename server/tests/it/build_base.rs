@@ -4,7 +4,7 @@
 //! resolves a user name from the base's /etc/passwd, and `COPY --from=<image>` reads the image.
 //! Needs docker-registry and skopeo (`bash scripts/start-registry.sh --install`).
 
-mod support_registry;
+use crate::support_registry;
 
 use std::{fs, io::Read, path::Path, sync::Arc};
 

@@ -7,7 +7,7 @@
 //!    fetched from the source.
 //! 2. Loopback throughput without latency: one image of 4 × 64 MiB layers.
 
-mod support_registry;
+use crate::support_registry;
 
 use std::{
     collections::HashMap,

@@ -1,7 +1,7 @@
 //! Go to definition, references, document highlight, rename, document symbols, selection
 //! ranges, folding ranges and document links over real stdio.
 
-mod support;
+use crate::support;
 
 use std::fs;
 
