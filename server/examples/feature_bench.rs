@@ -142,6 +142,28 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The completion positions by cost (CPU time per request, median of 20), with their item count
+/// and line: the slow tail of the completion row is a few positions that offer many items.
+fn slowest_completions(file: &SourceFile, text: &str, at: &[usize], config: &Config, caps: &CompletionOptions) {
+    let mut rows: Vec<(Duration, usize, usize)> = at
+        .iter()
+        .map(|&offset| {
+            let mut stats = time("completion", 20, |_| completion(file, offset, None, config, caps));
+            stats.cpu.sort();
+            (stats.cpu[stats.cpu.len() / 2], completion(file, offset, None, config, caps).len(), offset)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.cmp(a));
+    println!("\nslowest completion positions (cpu p50 ms, items, line:column, line text):");
+    for (cpu, items, offset) in rows.iter().take(5) {
+        let line_start = text[..*offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[*offset..].find('\n').map_or(text.len(), |i| offset + i);
+        let line = text[..*offset].matches('\n').count();
+        let shown: String = text[line_start..line_end].chars().take(50).collect();
+        println!("  {:>7.3} {items:>5}  {line}:{}  {shown}", Stats::ms(*cpu), offset - line_start);
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: feature_bench FILE [ROUNDS]");
@@ -196,6 +218,11 @@ fn main() {
         }
         n
     }));
+    // Whole-document rows reuse the file's top-level node list after their first run, as requests
+    // on one version of a document do; this is what building it costs once per version.
+    all.push(time("tree: top-level list (cold)", document_runs, |_| {
+        SourceFile::from_parts(text.as_str().into(), file.tree().clone()).top_level().len()
+    }));
     let caps = CompletionOptions::default();
     all.push(time("completion", rounds, |i| completion(&file, completion_at[i % completion_at.len()], None, &config, &caps)));
     let hover_opts = HoverOptions::default();
@@ -212,6 +239,9 @@ fn main() {
     all.push(time("inlay hints (100 lines)", rounds, |_| inlay_hints(&file, mid..(mid + 3400).min(text.len()), None, &config, &InlayHintOptions::default())));
     for stats in &mut all {
         stats.print();
+    }
+    if "completion".contains(std::env::args().nth(3).unwrap_or_default().as_str()) {
+        slowest_completions(&file, &text, &completion_at, &config, &caps);
     }
     if let Some(kib) = peak_rss_kib() {
         println!("\npeak RSS of this process: {:.1} MiB", kib as f64 / 1024.0);

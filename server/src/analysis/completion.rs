@@ -6,6 +6,8 @@
 //! The context is read from the text of the logical line up to the cursor (continuation lines
 //! joined), so half-typed instructions that do not parse yet still complete.
 
+use std::collections::HashSet;
+
 use super::{
     diagnostics::FileKind,
     docs::{self, DocOptions},
@@ -20,7 +22,7 @@ use crate::{
         labels::{self, LabelRole},
         ImageType,
     },
-    syntax::{SourceFile, TextRange},
+    syntax::{NodeKind as _, SourceFile, TextRange},
 };
 
 /// What the client supports and wants.
@@ -813,8 +815,10 @@ impl<'a> Cx<'a> {
         let suffix = if close != ' ' && !text[range.end..].starts_with(close) { close.to_string() } else { String::new() };
         let locale = self.caps.docs.locale;
         let mut items: Vec<CompletionItem> = Vec::new();
-        let push = |items: &mut Vec<CompletionItem>, name: &str, kind: CompletionKind, detail: Option<String>, doc: Option<String>, rank: usize| {
-            if items.iter().any(|item| item.label == name) {
+        // The labels offered so far: a FROM line can see hundreds of global ARGs.
+        let mut offered: HashSet<String> = HashSet::new();
+        let mut push = |items: &mut Vec<CompletionItem>, name: &str, kind: CompletionKind, detail: Option<String>, doc: Option<String>, rank: usize| {
+            if !offered.insert(name.to_string()) {
                 return;
             }
             let mut item = self.item(name, kind, range.clone(), format!("{name}{suffix}"), rank);
@@ -898,7 +902,15 @@ fn definition_text(file: &SourceFile, def: &variables::Definition<'_>) -> String
         DefinitionKind::Env => "ENV",
         DefinitionKind::Arg => "ARG",
     };
-    let node = def.key_node.parent().filter(|p| p.kind() == "key_value_pair").unwrap_or(def.key_node);
+    // The pair holding the key, found among the instruction's children: `Node::parent` searches
+    // down from the root, which costs more than the whole completion on a big file.
+    let key = def.key_node;
+    let instruction = def.instruction.node;
+    let mut cursor = instruction.walk();
+    let pair = instruction.children(&mut cursor).find(|child| {
+        child.kind_name() == "key_value_pair" && child.start_byte() <= key.start_byte() && key.end_byte() <= child.end_byte()
+    });
+    let node = pair.unwrap_or(key);
     let text = file.node_text(node).lines().next().unwrap_or("").trim_end();
     format!("{keyword} {}", truncate(text.strip_suffix('\\').unwrap_or(text).trim_end()))
 }

@@ -4,17 +4,40 @@
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::{model::Model, variables};
-use crate::syntax::ast::{self, Instruction};
+use super::{
+    model::{Item, ItemKind, Model, Outline},
+    variables::OutlineScope,
+};
+use crate::syntax::{
+    ast::{self, Instruction},
+    SourceFile, TextRange,
+};
 
-/// One source operand of a COPY/ADD from the build context.
-pub struct CopySource<'t> {
-    pub node: Node<'t>,
+/// A COPY/ADD of the final stage that reads the build context (no `--from`), resolved from the
+/// file's outline: what the diagnostics read, kept between edits.
+pub struct ContextCopy<'o> {
+    pub item: &'o Item,
+    pub sources: Vec<ContextSource>,
+    /// The destination as an absolute path in the image, `None` when unresolved.
+    pub destination: Option<String>,
+}
+
+/// One source operand of a [`ContextCopy`].
+pub struct ContextSource {
+    pub range: TextRange,
     /// The path relative to the context root with `./`, leading `/` and trailing `/` removed;
     /// `.` for the context itself. `None` when it holds an unresolved variable.
     pub path: Option<String>,
 }
 
+/// One source operand of a COPY/ADD from the build context.
+pub struct CopySource<'t> {
+    pub node: Node<'t>,
+    /// As [`ContextSource::path`].
+    pub path: Option<String>,
+}
+
+/// [`ContextCopy`] with the tree's nodes, for the features that start from a node.
 pub struct Copy<'t> {
     pub instruction: Instruction<'t>,
     pub sources: Vec<CopySource<'t>>,
@@ -22,53 +45,51 @@ pub struct Copy<'t> {
     pub destination: Option<String>,
 }
 
-/// COPY/ADD instructions of the final stage that read the build context (no `--from`), with
-/// destinations resolved against WORKDIR.
-pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
-    let Some(stage) = model.final_stage() else { return Vec::new() };
-    let file = model.file;
-    let global = variables::global_args(model);
-    let definitions = variables::stage_definitions(model, stage, None, &global);
+/// The operands of a COPY/ADD, destination last, and whether they are the JSON exec form.
+pub(crate) fn operands(instruction: Instruction<'_>) -> (Vec<Node<'_>>, bool) {
+    match instruction.json_array() {
+        Some(array) => (ast::children_of_kind(array, "json_string").collect(), true),
+        None => (instruction.paths().collect(), false),
+    }
+}
+
+/// COPY/ADD instructions of the final stage that read the build context, with destinations
+/// resolved against WORKDIR and variables against the ENV/ARG in scope. Reads the summaries; the
+/// tree only for the words that hold a variable.
+pub fn outline_context_copies<'o>(file: &SourceFile, outline: &Outline<'o>) -> Vec<ContextCopy<'o>> {
+    let Some(stage) = outline.final_stage() else { return Vec::new() };
+    let mut scope = OutlineScope::new(file, outline);
     let mut workdir = String::from("/");
     let mut copies = Vec::new();
-    for instruction in &stage.instructions {
-        let visible = || variables::defined_before(&definitions, instruction.node.start_byte());
-        match instruction.node.kind_name() {
-            "workdir_instruction" => {
-                if let Some(path) = instruction.paths().next() {
-                    let value = variables::expand(model, path, visible());
-                    workdir = join_image_path(&workdir, &value);
+    for item in stage.items {
+        match item.kind {
+            ItemKind::Env | ItemKind::Arg => scope.define(item),
+            ItemKind::Workdir => {
+                if let Some(path) = &item.workdir {
+                    workdir = join_image_path(&workdir, &scope.expand(item, path));
                 }
             }
-            "copy_instruction" | "add_instruction" => {
-                if instruction.flag(file, "from").is_some() {
-                    continue;
-                }
-                let operands: Vec<Node<'t>> = match instruction.json_array() {
-                    Some(array) => ast::children_of_kind(array, "json_string").collect(),
-                    None => instruction.paths().collect(),
-                };
-                let has_heredoc = ast::children_of_kind(instruction.node, "heredoc_marker").next().is_some();
-                let Some((destination, sources)) = operands.split_last() else { continue };
-                let visible = visible();
-                let resolve = |node: Node<'t>| {
-                    let text = if node.kind_name() == "json_string" {
-                        serde_json::from_str::<String>(file.node_text(node)).ok()?
+            ItemKind::Copy | ItemKind::Add => {
+                let Some(copy) = item.copy.as_ref().filter(|copy| !copy.has_from_flag) else { continue };
+                let Some((destination, sources)) = copy.operands.split_last() else { continue };
+                let resolve = |word: &super::model::Word| {
+                    let text = if copy.exec_form {
+                        serde_json::from_str::<String>(item.text(file, word.span)).ok()?
                     } else {
-                        variables::expand(model, node, visible)
+                        scope.expand(item, word)
                     };
-                    (!ast::literal_text(file, node).contains('$') || !text.contains('$')).then_some(text)
+                    (!word.has_variables() || !text.contains('$')).then_some(text)
                 };
-                let destination = resolve(*destination).map(|dest| join_image_path(&workdir, &dest));
-                let sources = if has_heredoc && sources.is_empty() {
+                let destination = resolve(destination).map(|dest| join_image_path(&workdir, &dest));
+                let sources = if copy.heredoc && sources.is_empty() {
                     Vec::new()
                 } else {
                     sources
                         .iter()
-                        .map(|node| CopySource { node: *node, path: resolve(*node).map(normalize_context_source) })
+                        .map(|word| ContextSource { range: item.range(word.span), path: resolve(word).map(normalize_context_source) })
                         .collect()
                 };
-                copies.push(Copy { instruction: *instruction, sources, destination });
+                copies.push(ContextCopy { item, sources, destination });
             }
             _ => {}
         }
@@ -76,17 +97,50 @@ pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
     copies
 }
 
+/// [`outline_context_copies`] of a model, with nodes.
+pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
+    let Some(stage) = model.final_stage() else { return Vec::new() };
+    // Only the global ARGs and the final stage matter: summarise those alone.
+    let global = model.instructions.iter().take_while(|instruction| instruction.node.kind_name() != "from_instruction");
+    let summarised = global.chain(std::iter::once(&stage.from)).chain(&stage.instructions);
+    let items: Vec<Item> = summarised.map(|instruction| Item::new(model.file, instruction.node)).collect();
+    let outline = Outline::new(&items);
+    let copies = outline_context_copies(model.file, &outline);
+    copies
+        .into_iter()
+        .filter_map(|copy| {
+            let index = stage.instructions.binary_search_by_key(&copy.item.start, |i| i.node.start_byte()).ok()?;
+            let instruction = stage.instructions[index];
+            let (nodes, _) = operands(instruction);
+            let sources =
+                nodes.into_iter().zip(copy.sources).map(|(node, source)| CopySource { node, path: source.path }).collect();
+            Some(Copy { instruction, sources, destination: copy.destination })
+        })
+        .collect()
+}
+
+impl ContextCopy<'_> {
+    /// True when this COPY puts the context's `registry/` directory at `/registry` in the image.
+    pub fn ships_registry(&self) -> bool {
+        ships_registry(self.sources.iter().map(|source| source.path.as_deref()), self.destination.as_deref())
+    }
+}
+
 impl Copy<'_> {
     /// True when this COPY puts the context's `registry/` directory at `/registry` in the image.
     pub fn ships_registry(&self) -> bool {
-        let Some(destination) = self.destination.as_deref() else { return false };
-        let destination = destination.trim_end_matches('/');
-        self.sources.iter().any(|source| match source.path.as_deref() {
-            Some("registry") => destination == "/registry",
-            Some(".") => destination.is_empty(),
-            _ => false,
-        })
+        ships_registry(self.sources.iter().map(|source| source.path.as_deref()), self.destination.as_deref())
     }
+}
+
+fn ships_registry<'p>(mut sources: impl Iterator<Item = Option<&'p str>>, destination: Option<&str>) -> bool {
+    let Some(destination) = destination else { return false };
+    let destination = destination.trim_end_matches('/');
+    sources.any(|path| match path {
+        Some("registry") => destination == "/registry",
+        Some(".") => destination.is_empty(),
+        _ => false,
+    })
 }
 
 /// A source as a path in the context; a URL (`ADD https://...`) is no context path and stays as

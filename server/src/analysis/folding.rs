@@ -25,43 +25,37 @@ pub struct FoldingRange {
     pub collapsed_text: Option<String>,
 }
 
-/// One cursor walk over the top-level nodes. Lines are compared through the text between nodes
-/// (no line lookups), and an instruction's children are visited only for heredocs.
+/// One pass over the top-level nodes. Lines are compared through the text between nodes (no
+/// line lookups), and an instruction's children are visited only for heredocs.
 pub fn folding_ranges(file: &SourceFile) -> Vec<FoldingRange> {
     let text = file.text();
     let kinds = KindIds::get();
     let mut folds = Folds { text, out: Vec::new(), comments: None, stage: None };
-    let root = file.root();
-    let mut cursor = root.walk();
-    if cursor.goto_first_child() {
-        loop {
-            let node = cursor.node();
-            let kind = node.kind_id();
-            let (start, end) = (node.start_byte(), node.end_byte());
-            if kind == kinds.comment {
-                folds.comment(start, end);
-            } else if kinds.is_instruction(kind) {
-                folds.flush_comments();
-                let end = trim_newlines(text, start, end);
-                if kind == kinds.from_instruction {
-                    folds.close_stage();
-                    folds.stage = Some(Stage { start, from_end: end, end });
-                } else if let Some(open) = folds.stage.as_mut() {
-                    open.end = end;
-                }
-                if has_newline(&text[start..end]) {
-                    folds.out.push(FoldingRange { range: start..end, kind: FoldingKind::Region, collapsed_text: None });
-                    let heredocs = kind == kinds.run_instruction || kind == kinds.copy_instruction || kind == kinds.add_instruction;
-                    if heredocs && text[start..end].contains("<<") {
-                        heredoc_folds(&mut cursor, text, kinds, start, &mut folds.out);
-                    }
-                }
-            } else {
-                folds.flush_comments();
+    let mut cursor = file.root().walk();
+    for &node in file.top_level() {
+        let kind = node.kind_id();
+        let (start, end) = (node.start_byte(), node.end_byte());
+        if kind == kinds.comment {
+            folds.comment(start, end);
+        } else if kinds.is_instruction(kind) {
+            folds.flush_comments();
+            let end = trim_newlines(text, start, end);
+            if kind == kinds.from_instruction {
+                folds.close_stage();
+                folds.stage = Some(Stage { start, from_end: end, end });
+            } else if let Some(open) = folds.stage.as_mut() {
+                open.end = end;
             }
-            if !cursor.goto_next_sibling() {
-                break;
+            if has_newline(&text[start..end]) {
+                folds.out.push(FoldingRange { range: start..end, kind: FoldingKind::Region, collapsed_text: None });
+                let heredocs = kind == kinds.run_instruction || kind == kinds.copy_instruction || kind == kinds.add_instruction;
+                if heredocs && text[start..end].contains("<<") {
+                    cursor.reset(node);
+                    heredoc_folds(&mut cursor, text, kinds, start, &mut folds.out);
+                }
             }
+        } else {
+            folds.flush_comments();
         }
     }
     folds.flush_comments();

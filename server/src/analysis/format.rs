@@ -201,20 +201,15 @@ impl<'a> Formatter<'a> {
 
     fn run(&mut self) {
         let kinds = KindIds::get();
-        let root = self.file.root();
-        let mut cursor = root.walk();
-        if cursor.goto_first_child() {
-            loop {
-                let node = cursor.node();
-                let kind = node.kind_id();
-                if kind == kinds.comment || kind == kinds.parser_directive {
-                    self.strip_indent(node.start_byte());
-                } else if kinds.is_instruction(kind) {
-                    self.instruction(node, &mut cursor);
-                }
-                if !cursor.goto_next_sibling() {
-                    break;
-                }
+        let file = self.file;
+        let mut cursor = file.root().walk();
+        for &node in file.top_level() {
+            let kind = node.kind_id();
+            if kind == kinds.comment || kind == kinds.parser_directive {
+                self.strip_indent(node.start_byte());
+            } else if kinds.is_instruction(kind) {
+                cursor.reset(node);
+                self.instruction(node, &mut cursor);
             }
         }
         self.blank_lines();

@@ -1,9 +1,12 @@
 //! The semantic model of a Kubefile that every feature shares: stages, the labels and image type
 //! of the final image, and the ENV/ARG definitions visible at each instruction.
 
+use std::{cell::OnceCell, collections::HashMap};
+
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
+use super::copies;
 use crate::{
     sealos::{
         labels::{self, LabelRole},
@@ -261,6 +264,8 @@ pub struct FromItem {
     pub base: String,
     pub image: Option<Span>,
     pub name: Option<String>,
+    /// `name` in lower case: BuildKit compares stage names case-insensitively.
+    pub lower_name: Option<String>,
     /// The stage name after `AS`.
     pub alias: Option<Span>,
 }
@@ -272,6 +277,48 @@ pub struct LabelPair {
     pub key_span: Span,
     pub value: String,
     pub value_span: Option<Span>,
+}
+
+/// A word the build reads (an ENV/ARG value, a WORKDIR path, a COPY/ADD operand), kept so that
+/// its value can be resolved from the summaries.
+#[derive(Clone, Debug)]
+pub struct Word {
+    pub span: Span,
+    /// The text with quotes removed and variables left as written.
+    pub literal: String,
+}
+
+impl Word {
+    fn new(file: &SourceFile, item_start: usize, node: Node<'_>) -> Word {
+        Word { span: Span::new(item_start, node), literal: ast::literal_text(file, node) }
+    }
+
+    /// Whether the word may hold a variable. Without one its value is its literal text (an
+    /// expansion always starts with `$`); with one it is expanded from the tree.
+    pub fn has_variables(&self) -> bool {
+        self.literal.contains('$')
+    }
+}
+
+/// One name an ENV or ARG defines.
+#[derive(Clone, Debug)]
+pub struct VariableDefinition {
+    pub name: String,
+    pub key: Span,
+    /// `NAME=value`; `None` for a bare `ARG NAME` (or a pair without a value).
+    pub value: Option<Word>,
+}
+
+/// A COPY or ADD, as [`super::copies`] resolves it.
+#[derive(Clone, Debug)]
+pub struct CopyItem {
+    /// A `--from` flag is present (with or without a value): the instruction reads no context.
+    pub has_from_flag: bool,
+    /// The operands, destination last: JSON strings in exec form, paths otherwise.
+    pub operands: Vec<Word>,
+    pub exec_form: bool,
+    /// A heredoc is the source.
+    pub heredoc: bool,
 }
 
 /// A variable use: `$X`, `${X...}` or, in CMD/ENTRYPOINT, sealos's `$(X)`.
@@ -295,11 +342,13 @@ pub struct Item {
     pub from: Option<FromItem>,
     /// COPY `--from=` value: its text with quotes removed, and where it is.
     pub copy_from: Option<(String, Span)>,
-    /// ENV and ARG: each defined name and its key.
-    pub definitions: Vec<(String, Span)>,
+    /// ENV and ARG: each defined name, its key and its value.
+    pub definitions: Vec<VariableDefinition>,
     pub labels: Vec<LabelPair>,
-    /// WORKDIR: its path with quotes removed, and where it is.
-    pub workdir: Option<(String, Span)>,
+    /// WORKDIR: its path.
+    pub workdir: Option<Word>,
+    /// COPY and ADD: flags and operands.
+    pub copy: Option<CopyItem>,
     /// CMD/ENTRYPOINT: the variables sealos expands at `sealos run`; instructions expanded at
     /// build time: the variables buildah expands (minus label values sealos or the node expands).
     pub uses: Vec<Use>,
@@ -321,6 +370,7 @@ impl Item {
             definitions: Vec::new(),
             labels: Vec::new(),
             workdir: None,
+            copy: None,
             uses: Vec::new(),
         };
         if !kind.is_instruction() {
@@ -333,28 +383,42 @@ impl Item {
             ItemKind::From => {
                 let image = node.child_by_field_name("image");
                 let alias = node.child_by_field_name("as");
+                let name = alias.map(|node| ast::literal_text(file, node));
                 item.from = Some(FromItem {
                     base: image.map_or_else(String::new, |node| ast::literal_text(file, node)),
                     image: image.map(span),
-                    name: alias.map(|node| ast::literal_text(file, node)),
+                    lower_name: name.as_deref().map(str::to_lowercase),
+                    name,
                     alias: alias.map(span),
                 });
             }
-            ItemKind::Copy => {
-                item.copy_from = instruction
-                    .flag(file, "from")
-                    .and_then(|flag| flag.value_node())
-                    .map(|value| (ast::literal_text(file, value), span(value)));
+            ItemKind::Copy | ItemKind::Add => {
+                let from = instruction.flag(file, "from");
+                if kind == ItemKind::Copy {
+                    item.copy_from =
+                        from.and_then(|flag| flag.value_node()).map(|value| (ast::literal_text(file, value), span(value)));
+                }
+                let (operands, exec_form) = copies::operands(instruction);
+                item.copy = Some(CopyItem {
+                    has_from_flag: from.is_some(),
+                    operands: operands.into_iter().map(|node| Word::new(file, start, node)).collect(),
+                    exec_form,
+                    heredoc: ast::children_of_kind(node, "heredoc_marker").next().is_some(),
+                });
             }
             ItemKind::Env | ItemKind::Arg => {
                 for child in ast::named_children(node) {
-                    let key = match child.kind_name() {
-                        "key_value_pair" => child.child_by_field_name("key"),
-                        "arg_name" => Some(child),
-                        _ => None,
+                    let (key, value) = match child.kind_name() {
+                        "key_value_pair" => (child.child_by_field_name("key"), child.child_by_field_name("value")),
+                        "arg_name" => (Some(child), None),
+                        _ => (None, None),
                     };
                     if let Some(key) = key {
-                        item.definitions.push((ast::literal_text(file, key), span(key)));
+                        item.definitions.push(VariableDefinition {
+                            name: ast::literal_text(file, key),
+                            key: span(key),
+                            value: value.map(|value| Word::new(file, start, value)),
+                        });
                     }
                 }
             }
@@ -371,7 +435,7 @@ impl Item {
                 }
             }
             ItemKind::Workdir => {
-                item.workdir = instruction.paths().next().map(|path| (ast::literal_text(file, path), span(path)));
+                item.workdir = instruction.paths().next().map(|path| Word::new(file, start, path));
             }
             _ => {}
         }
@@ -379,7 +443,7 @@ impl Item {
             let mut uses = Vec::new();
             match kind {
                 ItemKind::Cmd | ItemKind::Entrypoint => run_time_uses(node, &mut uses),
-                kind if kind.expanded_at_build() => build_time_uses(file, node, &mut uses),
+                kind if kind.expanded_at_build() => build_time_uses(file, node, false, &mut uses),
                 _ => {}
             }
             item.uses = uses
@@ -404,6 +468,37 @@ impl Item {
     /// The text of a span of this item.
     pub fn text<'f>(&self, file: &'f SourceFile, span: Span) -> &'f str {
         &file.text()[self.range(span)]
+    }
+
+    /// The top-level node this item summarises, found in `file` (the file it was made from, or
+    /// a later version in which the item was only moved) without walking the root's children.
+    pub fn node<'t>(&self, file: &'t SourceFile) -> Option<Node<'t>> {
+        let mut cursor = file.root().walk();
+        cursor.goto_first_child_for_byte(self.start)?;
+        while cursor.node().start_byte() < self.start {
+            if !cursor.goto_next_sibling() {
+                return None;
+            }
+        }
+        let node = cursor.node();
+        (node.start_byte() == self.start && node.end_byte() == self.end && ItemKind::of(node) == self.kind).then_some(node)
+    }
+
+    /// The outermost node of this item at `span` (a [`Word`]'s), found by descending from the
+    /// item's node.
+    pub fn node_at<'t>(&self, file: &'t SourceFile, span: Span) -> Option<Node<'t>> {
+        let range = self.range(span);
+        let mut cursor = self.node(file)?.walk();
+        loop {
+            cursor.goto_first_child_for_byte(range.start)?;
+            let node = cursor.node();
+            if node.byte_range() == range {
+                return Some(node);
+            }
+            if node.start_byte() > range.start || node.end_byte() < range.end {
+                return None;
+            }
+        }
     }
 
     /// The instruction name in upper case (`FROM`), or the unknown word as written.
@@ -460,24 +555,26 @@ fn run_time_uses<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
 }
 
 /// Expansions in an instruction, leaving out label values that sealos or the node expands
-/// (`unescaped-dollar-in-label` reports those).
-fn build_time_uses<'t>(file: &SourceFile, node: Node<'t>, out: &mut Vec<Node<'t>>) {
+/// (`unescaped-dollar-in-label` reports those). `in_label`: `node`'s parent is a LABEL (passed
+/// down: `Node::parent` searches from the root).
+fn build_time_uses<'t>(file: &SourceFile, node: Node<'t>, in_label: bool, out: &mut Vec<Node<'t>>) {
     if node.kind_name() == "expansion" {
         out.push(node);
         return;
     }
-    if node.kind_name() == "key_value_pair" && node.parent().is_some_and(|p| p.kind_name() == "label_instruction") {
+    if in_label && node.kind_name() == "key_value_pair" {
         let key = node.child_by_field_name("key");
         let key_text = key.map(|k| ast::literal_text(file, k)).unwrap_or_default();
         if labels::find(&key_text).is_some_and(|known| matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs)) {
             if let Some(key) = key {
-                build_time_uses(file, key, out);
+                build_time_uses(file, key, false, out);
             }
             return;
         }
     }
+    let is_label = node.kind_name() == "label_instruction";
     for child in ast::named_children(node) {
-        build_time_uses(file, child, out);
+        build_time_uses(file, child, is_label, out);
     }
 }
 
@@ -504,6 +601,8 @@ impl OutlineStage<'_> {
 pub struct Outline<'o> {
     pub items: &'o [Item],
     pub stages: Vec<OutlineStage<'o>>,
+    /// The indices of the stages of each lower-cased name, in order (see [`Outline::stages_named`]).
+    stage_names: OnceCell<HashMap<&'o str, Vec<usize>>>,
 }
 
 impl<'o> Outline<'o> {
@@ -521,7 +620,23 @@ impl<'o> Outline<'o> {
         if let Some((start, from, detail)) = current {
             stages.push(OutlineStage { from, from_detail: detail, items: &items[start + 1..] });
         }
-        Outline { items, stages }
+        Outline { items, stages, stage_names: OnceCell::new() }
+    }
+
+    /// The indices of the stages named `lower` (lower case: BuildKit compares stage names
+    /// case-insensitively), in order. Indexed once, so rules that look names up stay linear in
+    /// the number of stages.
+    pub fn stages_named(&self, lower: &str) -> &[usize] {
+        let names = self.stage_names.get_or_init(|| {
+            let mut names: HashMap<&str, Vec<usize>> = HashMap::new();
+            for (index, stage) in self.stages.iter().enumerate() {
+                if let Some(name) = &stage.from_detail.lower_name {
+                    names.entry(name).or_default().push(index);
+                }
+            }
+            names
+        });
+        names.get(lower).map_or(&[], Vec::as_slice)
     }
 
     pub fn instructions(&self) -> impl Iterator<Item = &'o Item> {

@@ -37,20 +37,15 @@ pub struct DocumentSymbol<'a> {
     pub children: Vec<DocumentSymbol<'a>>,
 }
 
-/// The outline of a Kubefile, in one cursor walk over the top-level nodes (ENV/ARG/LABEL/ONBUILD
-/// also over their children), comparing kind ids.
+/// The outline of a Kubefile, in one pass over the top-level nodes (with a cursor over the
+/// children of ENV/ARG/LABEL/ONBUILD), comparing kind ids.
 pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
     let kinds = KindIds::get();
     let mut out = Vec::new();
     let mut stage: Option<DocumentSymbol<'_>> = None;
     let mut stages = 0;
-    let root = file.root();
-    let mut cursor = root.walk();
-    if !cursor.goto_first_child() {
-        return out;
-    }
-    loop {
-        let node = cursor.node();
+    let mut cursor = file.root().walk();
+    for &node in file.top_level() {
         let kind = node.kind_id();
         if kind == kinds.parser_directive {
             let text = file.node_text(node).trim_start_matches('#').trim();
@@ -65,6 +60,7 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
                 children: Vec::new(),
             });
         } else if kinds.is_instruction(kind) {
+            cursor.reset(node);
             let symbol = instruction_symbol(file, kinds, node, &mut cursor);
             if kind == kinds.from_instruction {
                 out.extend(stage.take());
@@ -86,9 +82,6 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
             } else {
                 out.push(symbol);
             }
-        }
-        if !cursor.goto_next_sibling() {
-            break;
         }
     }
     out.extend(stage);
@@ -180,7 +173,13 @@ fn pair_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, pair: Node<'_>, symbol
         let (key, value) = (&text[..equals], &text[equals + 1..]);
         // Quotes, escapes and line breaks are what make a word's literal text differ from its text.
         let plain = |word: &str| !word.contains(['"', '\'', '\\', '`', ' ', '\t', '\r', '\n']);
-        if !key.is_empty() && plain(key) && plain(value) {
+        // A value in double quotes is its content when that has nothing to unquote or expand
+        // (`"application"`: a LABEL value as it is usually written).
+        let value = match value.strip_prefix('"').and_then(|quoted| quoted.strip_suffix('"')) {
+            Some(content) if !content.contains(['"', '\\', '`', '$', '\r', '\n']) => Some(content),
+            _ => plain(value).then_some(value),
+        };
+        if let Some(value) = value.filter(|_| !key.is_empty() && plain(key)) {
             return Some(DocumentSymbol {
                 name: Cow::Borrowed(key),
                 detail: (!value.is_empty()).then(|| summary(value)),
@@ -222,11 +221,12 @@ fn pair_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, pair: Node<'_>, symbol
 /// One line of at most 60 characters, continuations joined (comment lines dropped); borrowed
 /// when the text already is one short line.
 fn summary(text: &str) -> Cow<'_, str> {
+    const MAX_CHARS: usize = 60;
     let trimmed = text.trim();
-    if !trimmed.contains('\n') && trimmed.len() <= 60 && !trimmed.ends_with('\\') {
+    if !trimmed.contains('\n') && trimmed.len() <= MAX_CHARS && !trimmed.ends_with('\\') {
         return Cow::Borrowed(trimmed);
     }
-    let mut out = String::with_capacity(text.len().min(64));
+    let mut out = String::with_capacity(text.len().min(MAX_CHARS + 4));
     let mut count = 0;
     for line in text.lines() {
         let line = line.trim().trim_end_matches('\\').trim_end_matches('`').trim();
@@ -234,16 +234,25 @@ fn summary(text: &str) -> Cow<'_, str> {
             continue;
         }
         if !out.is_empty() {
-            out.push(' ');
-            count += 1;
-        }
-        for c in line.chars() {
-            if count == 59 {
+            if count + 1 >= MAX_CHARS {
                 out.push('…');
                 return Cow::Owned(out);
             }
-            out.push(c);
+            out.push(' ');
             count += 1;
+        }
+        // Copied a line at a time: the last character that fits becomes the ellipsis.
+        let room = MAX_CHARS - 1 - count;
+        match line.char_indices().nth(room) {
+            Some((cut, _)) => {
+                out.push_str(&line[..cut]);
+                out.push('…');
+                return Cow::Owned(out);
+            }
+            None => {
+                out.push_str(line);
+                count += if line.is_ascii() { line.len() } else { line.chars().count() };
+            }
         }
     }
     Cow::Owned(out)
@@ -369,6 +378,21 @@ mod tests {
                 Instruction COPY [a b] 12:9-12:17 sel=12:9-12:13
               Instruction CMD [["helm upgrade -i $(NAME)"]] 13:1-13:32 sel=13:1-13:4
         "#]].assert_eq(&out);
+    }
+
+    #[test]
+    fn summaries_join_continuations_and_stop_at_sixty_characters() {
+        assert_eq!(summary("  make all  "), "make all");
+        assert_eq!(summary("apk add \\\n    # a comment\n    git \\\n    jq"), "apk add git jq");
+        let long = "x".repeat(70);
+        assert_eq!(summary(&long), format!("{}…", "x".repeat(59)));
+        // A first line of exactly 59 characters leaves no room for the space before the next one.
+        let two_lines = format!("{} \\\n y", "a".repeat(59));
+        let summary_of_two = summary(&two_lines);
+        assert_eq!(summary_of_two, format!("{}…", "a".repeat(59)));
+        assert_eq!(summary_of_two.chars().count(), 60);
+        assert_eq!(summary(&format!("{} \\\n yé", "é".repeat(50))), format!("{} yé", "é".repeat(50)));
+        assert_eq!(summary(&format!("é \\\n {}", "é".repeat(70))), format!("é {}…", "é".repeat(57)));
     }
 
     #[test]

@@ -6,8 +6,11 @@ use std::collections::HashMap;
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::model::{Model, Stage};
-use crate::syntax::ast::{self, Instruction};
+use super::model::{Item, ItemKind, Model, Outline, Stage, Word};
+use crate::syntax::{
+    ast::{self, Instruction},
+    SourceFile,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DefinitionKind {
@@ -140,4 +143,88 @@ fn expand_indexed(model: &Model<'_>, node: Node<'_>, definitions: &[Definition<'
     ast::expanded_text(model.file, node, &mut |name| {
         latest.get(name).map(|&index| definitions[index].value.clone().unwrap_or_default())
     })
+}
+
+/// The variables in scope while a stage's summaries are walked in order, with the values
+/// [`stage_definitions`] gives them (the global ARGs as [`global_args`] gives them, resolved only
+/// when a bare `ARG NAME` re-declares one). Words without a variable are taken from the summaries;
+/// only the ones with a `$` are expanded from the tree.
+pub struct OutlineScope<'f, 'o> {
+    file: &'f SourceFile,
+    /// The items before the first FROM.
+    global_items: &'o [Item],
+    global: Option<Values<'o>>,
+    stage: Values<'o>,
+}
+
+/// Definitions' values in order, with the index of each name's last visible one.
+#[derive(Default)]
+struct Values<'o> {
+    values: Vec<(&'o str, Option<String>)>,
+    latest: HashMap<&'o str, usize>,
+}
+
+impl<'o> Values<'o> {
+    fn lookup(&self, name: &str) -> Option<String> {
+        self.latest.get(name).map(|&index| self.values[index].1.clone().unwrap_or_default())
+    }
+}
+
+impl<'f, 'o> OutlineScope<'f, 'o> {
+    pub fn new(file: &'f SourceFile, outline: &Outline<'o>) -> OutlineScope<'f, 'o> {
+        let global_end = outline.items.iter().position(|item| item.from.is_some()).unwrap_or(outline.items.len());
+        OutlineScope { file, global_items: &outline.items[..global_end], global: None, stage: Values::default() }
+    }
+
+    /// The value of `word` of `item` with the definitions made so far.
+    pub fn expand(&self, item: &Item, word: &Word) -> String {
+        expand_word(self.file, item, word, &mut |name| self.stage.lookup(name))
+    }
+
+    /// Adds the definitions of an ENV or ARG item; they are visible to the items after it.
+    pub fn define(&mut self, item: &'o Item) {
+        let first = self.stage.values.len();
+        for definition in &item.definitions {
+            let value = match &definition.value {
+                Some(word) => Some(self.expand(item, word)),
+                // A bare ARG re-declares a global ARG with its default, or is unset.
+                None if item.kind == ItemKind::Arg => self.global_value(&definition.name),
+                None => Some(String::new()),
+            };
+            self.stage.values.push((&definition.name, value));
+        }
+        for index in first..self.stage.values.len() {
+            self.stage.latest.insert(self.stage.values[index].0, index);
+        }
+    }
+
+    fn global_value(&mut self, name: &str) -> Option<String> {
+        let file = self.file;
+        let global_items = self.global_items;
+        let global = self.global.get_or_insert_with(|| {
+            // Unlike in a stage, a global ARG sees the ones before it in the same instruction.
+            let mut global = Values::default();
+            for item in global_items.iter().filter(|item| item.kind == ItemKind::Arg) {
+                for definition in &item.definitions {
+                    let value = definition.value.as_ref().map(|word| expand_word(file, item, word, &mut |name| global.lookup(name)));
+                    global.latest.insert(&definition.name, global.values.len());
+                    global.values.push((&definition.name, value));
+                }
+            }
+            global
+        });
+        global.values.iter().rev().find(|(defined, _)| *defined == name).and_then(|(_, value)| value.clone())
+    }
+}
+
+/// The value of a summarised word: its literal text, or with a variable, its node expanded.
+fn expand_word(file: &SourceFile, item: &Item, word: &Word, lookup: &mut dyn FnMut(&str) -> Option<String>) -> String {
+    if !word.has_variables() {
+        return word.literal.clone();
+    }
+    match item.node_at(file, word.span) {
+        Some(node) => ast::expanded_text(file, node, lookup),
+        // The summaries are of this file, so the node is there; keep the word as written if not.
+        None => word.literal.clone(),
+    }
 }

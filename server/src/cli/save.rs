@@ -380,19 +380,8 @@ impl Renderer {
                 )
             }
             SaveEvent::Warning { message } => format!("warning: {message}"),
-            SaveEvent::Finished {
-                blobs_downloaded,
-                bytes_downloaded,
-                blobs_present,
-                blobs_shared,
-                elapsed_ms,
-                ..
-            } => {
-                format!(
-                    "{blobs_downloaded} blob(s) downloaded ({}), {blobs_present} already present, {blobs_shared} shared between images, {:.1} s",
-                    human_bytes(*bytes_downloaded),
-                    *elapsed_ms as f64 / 1000.0
-                )
+            SaveEvent::Finished { blobs_downloaded, bytes_downloaded, blobs_present, blobs_shared, elapsed_ms, .. } => {
+                finished_summary(*blobs_downloaded, *bytes_downloaded, *blobs_present, *blobs_shared, *elapsed_ms)
             }
             SaveEvent::ImageStarted { .. }
             | SaveEvent::BlobProgress { .. }
@@ -473,23 +462,21 @@ impl Renderer {
             SaveEvent::Warning { message } => {
                 let _ = bars.multi.println(format!("warning: {message}"));
             }
-            SaveEvent::Finished {
-                blobs_downloaded,
-                bytes_downloaded,
-                blobs_present,
-                blobs_shared,
-                elapsed_ms,
-                ..
-            } => {
-                let _ = bars.multi.println(format!(
-                    "{blobs_downloaded} blob(s) downloaded ({}), {blobs_present} already present, {blobs_shared} shared between images, {:.1} s",
-                    human_bytes(*bytes_downloaded),
-                    *elapsed_ms as f64 / 1000.0
-                ));
+            SaveEvent::Finished { blobs_downloaded, bytes_downloaded, blobs_present, blobs_shared, elapsed_ms, .. } => {
+                let _ = bars.multi.println(finished_summary(*blobs_downloaded, *bytes_downloaded, *blobs_present, *blobs_shared, *elapsed_ms));
             }
             SaveEvent::Started { .. } => {}
         }
     }
+}
+
+/// The last line of a save, in both the plain log and the progress-bar view.
+fn finished_summary(blobs_downloaded: usize, bytes_downloaded: u64, blobs_present: usize, blobs_shared: usize, elapsed_ms: u64) -> String {
+    format!(
+        "{blobs_downloaded} blob(s) downloaded ({}), {blobs_present} already present, {blobs_shared} shared between images, {:.1} s",
+        human_bytes(bytes_downloaded),
+        elapsed_ms as f64 / 1000.0
+    )
 }
 
 fn human_bytes(bytes: u64) -> String {

@@ -724,7 +724,7 @@ async fn publish_located(session: &Session, located: Vec<Located>) {
                 .and_then(|entry| entry.last.as_ref().filter(|a| a.handled).map(|a| a.lsp.clone()));
             items.extend(analysed.unwrap_or_default());
         }
-        session.client.publish_diagnostics(uri, items, None).await;
+        session.publish_diagnostics(&uri, &items, None);
     }
 }
 

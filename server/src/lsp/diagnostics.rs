@@ -10,7 +10,16 @@
 //! otherwise it is dropped and the publisher, which has seen the newer value, runs again.
 //!
 //! Pull (clients that advertise `textDocument/diagnostic`): nothing is pushed; requests are
-//! answered from the cached analysis of the current revision, or compute it.
+//! answered from the cached analysis of the current revision, or compute it. Either way a
+//! revision is analysed once, however many ask for it.
+//!
+//! Documents over the size limit (`maxDocumentSize`, [`config::DEFAULT_MAX_DOCUMENT_SIZE`]) are
+//! kept as text only: edits still apply to the rope, but there is no tree and no analysis (a
+//! 50 MB file would take minutes and gigabytes). Their diagnostics are empty (published, so
+//! earlier ones are cleared), the user is told once with a `window/showMessage` warning, and
+//! requests about them get their "nothing here" answer (`null` or an empty list, which editors
+//! show as no result rather than an error popup; see `worker::snapshot`). An edit that brings
+//! the document back under the limit makes the next analysis parse it afresh.
 
 use std::{
     collections::HashMap,
@@ -22,6 +31,8 @@ use std::{
 use tokio::sync::watch;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
+#[cfg(doc)]
+use super::config;
 use super::{
     contexts::{self, BuildFileKind},
     convert,
@@ -92,7 +103,7 @@ async fn publish(session: &Arc<Session>, uri: &Uri) {
     // A build's failures located in this file stay until the next build (`lsp/build.rs`).
     let mut items = analysis.lsp.clone();
     items.extend(session.builds.diagnostics(uri));
-    session.client.publish_diagnostics(uri.clone(), items, Some(analysis.version)).await;
+    session.publish_diagnostics(uri, &items, Some(analysis.version));
 }
 
 /// The diagnostics of the latest revision of `uri`, for requests (pull reports, quick fixes):
@@ -109,27 +120,58 @@ async fn analyze_latest(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysi
     }
 }
 
-/// The diagnostics of the current revision of `uri`, computed if not cached. `None` for unknown
-/// documents, when the document changed or closed before its analysis ran (the publisher has
-/// been signalled), or when analysis failed (a bug, logged).
+/// The diagnostics of the current revision of `uri`, computed if not cached, once however many
+/// ask at the same time (the publisher and a pull request for a newly opened document). `None` for
+/// unknown documents, when the document changed or closed before its analysis ran (the publisher
+/// has been signalled), or when analysis failed (a bug, logged).
 async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
-    let (revision, version, kind, dir, tree, cache) = {
-        let entry = session.documents.get(uri)?;
+    let (revision, cell) = {
+        let mut entry = session.documents.get_mut(uri)?;
         if let Some(current) = entry.current_analysis() {
             return Some(current);
         }
-        (entry.revision, entry.doc.version(), entry.kind, entry.context_dir.clone(), entry.tree(), entry.diagnostics_cache.clone())
+        (entry.revision, entry.analysis_cell())
+    };
+    // A caller that goes away (a cancelled request) leaves the cell to the next one.
+    cell.get_or_init(|| run_analysis(session, uri, revision)).await.clone()
+}
+
+/// What [`analyze`] does when the revision is neither cached nor in flight.
+async fn run_analysis(session: &Arc<Session>, uri: &Uri, revision: u64) -> Option<Arc<Analysis>> {
+    let size_limit = session.config.max_document_size();
+    let (version, kind, dir, tree, cache, oversized) = {
+        let mut entry = session.documents.get_mut(uri)?;
+        if entry.revision != revision {
+            return None;
+        }
+        let size = entry.doc.len_bytes();
+        let oversized = (size > size_limit).then(|| {
+            entry.keep_text_only();
+            (size, !std::mem::replace(&mut entry.size_notice_sent, true))
+        });
+        let tree = oversized.is_none().then(|| entry.tree());
+        (entry.doc.version(), entry.kind, entry.context_dir.clone(), tree, entry.diagnostics_cache.clone(), oversized)
     };
     let started = Instant::now();
     // A file of a build context sealos reads images from (`images/shim/**`, `images/skopeo/tar.txt`,
     // manifests, chart values files), whatever its languageId.
     let list = contexts::file_path(uri).and_then(|path| analysis::lists::locate(&path));
+    let is_build_file = matches!(kind, BuildFileKind::Kubefile | BuildFileKind::Dockerfile) && list.is_none();
+
+    let (Some(tree), None) = (tree, oversized) else {
+        let handled = is_build_file || list.is_some();
+        if let Some((size, true)) = oversized.filter(|_| handled) {
+            tell_oversized(session, uri, size, size_limit).await;
+        }
+        return Some(keep(session, uri, Analysis::oversized(revision, version, handled)));
+    };
 
     // The tree (incremental parse) and, for Dockerfiles, whether sealos rules apply: blocking work.
     let sealos_dir = dir.clone();
     let is_list = list.is_some();
-    let (file, parsed, handled) = worker::run_for(session, uri, revision, move || {
-        let (file, parsed) = tree.parse();
+    let (parsing_session, parsing_uri) = (session.clone(), uri.clone());
+    let (file, handled) = worker::run_for(session, uri, revision, move || {
+        let file = parsing_session.documents.parse(&parsing_uri, tree);
         let handled = match kind {
             _ if is_list => true,
             BuildFileKind::Kubefile => true,
@@ -138,12 +180,10 @@ async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
             }
             BuildFileKind::Other => false,
         };
-        (file, parsed, handled)
+        (file, handled)
     })
     .await?;
-    session.documents.install(uri, parsed);
     let parsed_at = started.elapsed();
-    let is_build_file = matches!(kind, BuildFileKind::Kubefile | BuildFileKind::Dockerfile) && !is_list;
 
     let analysis = if handled {
         session.config.ready().await;
@@ -181,14 +221,40 @@ async fn analyze(session: &Arc<Session>, uri: &Uri) -> Option<Arc<Analysis>> {
         started.elapsed(),
         analysis.diagnostics.len()
     );
+    Some(keep(session, uri, analysis))
+}
 
+/// Keeps `analysis` as the document's latest if its revision is still current.
+fn keep(session: &Session, uri: &Uri, analysis: Analysis) -> Arc<Analysis> {
     let analysis = Arc::new(analysis);
     if let Some(mut entry) = session.documents.get_mut(uri) {
-        if entry.revision == revision {
+        if entry.revision == analysis.revision {
             entry.last = Some(analysis.clone());
         }
     }
-    Some(analysis)
+    analysis
+}
+
+/// Tells the user, once per document, why a document over the size limit gets no diagnostics or
+/// editor features. A `window/showMessage` warning rather than a log line: features going quiet
+/// without a word would look like a bug.
+async fn tell_oversized(session: &Session, uri: &Uri, size: usize, limit: usize) {
+    let name = contexts::file_path(uri)
+        .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| uri.as_str().to_owned());
+    let message = format!(
+        "kubefile-ls: {name} is {}, over the {} limit (setting `kubefile.maxDocumentSize`): it gets no \
+         diagnostics and no editor features until it is smaller.",
+        megabytes(size),
+        megabytes(limit)
+    );
+    tracing::warn!("{message}");
+    session.client.show_message(lsp::MessageType::WARNING, message).await;
+}
+
+/// `bytes` in MB (MiB) with one decimal, for messages.
+fn megabytes(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// Re-evaluates the documents whose build context contains one of `paths` (watched-file events).

@@ -22,6 +22,7 @@ use super::{
     convert, diagnostics,
     documents::Snapshot,
     session::Session,
+    worker,
 };
 use crate::analysis::{
     actions, code_lens, completion, folding, format, hover, inlay_hints, links, navigation, semantic_tokens,
@@ -45,9 +46,10 @@ struct Doc {
 }
 
 impl Doc {
-    /// Must be called before the handler's first `.await`.
-    fn take(session: &Session, uri: &Uri) -> Option<Doc> {
-        let snapshot = session.documents.snapshot(uri)?;
+    /// Must be awaited before anything else in the handler (it takes the text as the request
+    /// arrived; a parse that text needs runs on the analysis lane, see `worker::snapshot`).
+    async fn take(session: &Arc<Session>, uri: &Uri) -> Option<Doc> {
+        let snapshot = worker::snapshot(session, uri).await?;
         let subject = match snapshot.kind {
             BuildFileKind::Kubefile => Subject::BuildFile(FileKind::Kubefile),
             BuildFileKind::Dockerfile => {
@@ -91,7 +93,7 @@ impl Doc {
 /// A build file's view, or `Ok(None)` for the request's "nothing here" answer.
 macro_rules! build_file {
     ($session:expr, $uri:expr) => {
-        match Doc::take($session, $uri) {
+        match Doc::take($session, $uri).await {
             Some(doc) => match doc.build_file() {
                 Some(kind) => (doc, kind),
                 None => return Ok(None),
@@ -108,7 +110,7 @@ pub async fn completion(
     params: lsp::CompletionParams,
 ) -> Result<Option<lsp::CompletionResponse>> {
     let position = params.text_document_position;
-    let Some(doc) = Doc::take(session, &position.text_document.uri) else { return Ok(None) };
+    let Some(doc) = Doc::take(session, &position.text_document.uri).await else { return Ok(None) };
     let offset = doc.offset(position.position, session);
     let negotiated = session.negotiated();
     let mut options = completion::CompletionOptions {
@@ -431,7 +433,7 @@ pub async fn document_link(
     session: &Arc<Session>,
     params: lsp::DocumentLinkParams,
 ) -> Result<Option<Vec<lsp::DocumentLink>>> {
-    let Some(doc) = Doc::take(session, &params.text_document.uri) else { return Ok(None) };
+    let Some(doc) = Doc::take(session, &params.text_document.uri).await else { return Ok(None) };
     let file = &doc.snapshot.file;
     let found = match &doc.subject {
         Subject::BuildFile(_) => {
@@ -471,7 +473,7 @@ pub async fn code_action(
     session: &Arc<Session>,
     params: lsp::CodeActionParams,
 ) -> Result<Option<lsp::CodeActionResponse>> {
-    let Some(doc) = Doc::take(session, &params.text_document.uri) else { return Ok(Some(Vec::new())) };
+    let Some(doc) = Doc::take(session, &params.text_document.uri).await else { return Ok(Some(Vec::new())) };
     let mut actions = if admits(params.context.only.as_deref(), lsp::CodeActionKind::QUICKFIX.as_str()) {
         diagnostics::code_actions(session, &params).await
     } else {

@@ -182,7 +182,7 @@ impl LanguageServer for Server {
         {
             let _publishing = closed.publish_lock.lock().await;
             if closed.published {
-                self.session.client.publish_diagnostics(uri, Vec::new(), None).await;
+                self.session.publish_diagnostics(&uri, [], None);
             }
         }
         drop(closed);

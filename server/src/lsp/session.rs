@@ -6,12 +6,23 @@ use std::sync::{
 };
 
 use tokio::sync::watch;
-use tower_lsp_server::Client;
+use tower_lsp_server::{ls_types as lsp, Client};
 
-use super::{build::Builds, capabilities::Negotiated, config::ConfigStore, contexts::Contexts, documents::Documents};
+use super::{
+    build::Builds,
+    capabilities::Negotiated,
+    config::ConfigStore,
+    contexts::Contexts,
+    documents::Documents,
+    transport::{self, Outgoing},
+};
 
 pub struct Session {
+    /// Requests and notifications to the client, through tower-lsp-server.
     pub client: Client,
+    /// The transport's writer, for the notifications serialised here (see
+    /// [`Session::publish_diagnostics`]); set before the first message is dispatched.
+    outgoing: OnceLock<Outgoing>,
     pub documents: Documents,
     pub contexts: Contexts,
     pub config: ConfigStore,
@@ -28,6 +39,7 @@ impl Session {
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Session {
         Session {
             client,
+            outgoing: OnceLock::new(),
             documents: Documents::default(),
             contexts: Contexts::default(),
             config: ConfigStore::default(),
@@ -46,6 +58,25 @@ impl Session {
 
     pub fn set_negotiated(&self, negotiated: Negotiated) {
         let _ = self.negotiated.set(negotiated);
+    }
+
+    pub(super) fn set_outgoing(&self, outgoing: Outgoing) {
+        let _ = self.outgoing.set(outgoing);
+    }
+
+    /// Sends `textDocument/publishDiagnostics`, serialised straight from `diagnostics` (not through
+    /// `Client`, which builds a `serde_json::Value` first). It is queued behind every message sent
+    /// before it, and ahead of any sent after this returns.
+    pub fn publish_diagnostics<'a>(
+        &self,
+        uri: &lsp::Uri,
+        diagnostics: impl IntoIterator<Item = &'a lsp::Diagnostic>,
+        version: Option<i32>,
+    ) {
+        match self.outgoing.get() {
+            Some(outgoing) => outgoing.send(transport::encode_publish_diagnostics(uri, diagnostics, version)),
+            None => tracing::error!("diagnostics for {} published before the transport started", uri.as_str()),
+        }
     }
 
     pub fn begin_shutdown(&self) {

@@ -10,7 +10,9 @@
 //!   drops it. For a whole-document answer (2 MB of document symbols for a 10,000-line file) that
 //!   costs twenty times the analysis, in hundreds of thousands of small allocations. The
 //!   [`direct_handler`] methods are answered here instead, from the same feature functions,
-//!   serialised straight from their LSP types.
+//!   serialised straight from their LSP types. So is `textDocument/publishDiagnostics`, sent after
+//!   every edit: the session writes it with [`encode_publish_diagnostics`] and queues it on the
+//!   writer's channel ([`Outgoing`]) instead of sending it through `Client`.
 //!
 //! Every other message goes to the `LspService` (routing, `initialize`/`shutdown`/`exit`, custom
 //! methods); the `ClientSocket` carries the server's requests to the client and the client's
@@ -109,6 +111,8 @@ where
     S: Service<Request, Response = Option<Response>, Error = ExitedError>,
     S::Future: Send + 'static,
 {
+    // Before any message is dispatched, so that no handler can publish before it is set.
+    session.set_outgoing(stdio.outgoing.clone());
     let (mut server_requests, mut client_responses) = socket.split();
     let outgoing = stdio.outgoing.clone();
     tokio::spawn(async move {
@@ -470,10 +474,10 @@ fn write_document_symbols(out: &mut Vec<u8>, symbols: &[lsp::DocumentSymbol]) {
             out.push(b',');
         }
         out.extend_from_slice(br#"{"name":"#);
-        write_json(out, &symbol.name);
+        write_str(out, &symbol.name);
         if let Some(detail) = &symbol.detail {
             out.extend_from_slice(br#","detail":"#);
-            write_json(out, detail);
+            write_str(out, detail);
         }
         out.extend_from_slice(br#","kind":"#);
         write_json(out, &symbol.kind);
@@ -525,10 +529,95 @@ fn write_u32(out: &mut Vec<u8>, mut value: u32) {
     out.extend_from_slice(&digits[start..]);
 }
 
+/// A JSON string. Names and details rarely hold a character JSON escapes (`"`, `\\`, control
+/// characters): those are copied as they are, the others go through serde.
+fn write_str(out: &mut Vec<u8>, value: &str) {
+    if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(value.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+    } else {
+        write_json(out, &value);
+    }
+}
+
 /// A value of one of the LSP types, or a string (escaped as JSON needs).
 fn write_json(out: &mut Vec<u8>, value: &impl Serialize) {
     // Writing to a `Vec` cannot fail, nor can serialising these types.
     serde_json::to_writer(out, value).expect("an LSP value serialises");
+}
+
+/// The `textDocument/publishDiagnostics` notification, written out by hand: it is sent after every
+/// keystroke, with hundreds of diagnostics for a big file, and tower-lsp-server's `Client` builds
+/// a `serde_json::Value` tree of it first, which costs ten times as much (1.2 ms against 0.1 ms
+/// for the 357 diagnostics of a 10,000-line file; serde's derived serialisation of the types
+/// straight to bytes takes 0.18 ms). Writes exactly what serde writes from the LSP types (a test
+/// compares them): the JSON `Client` sent, with the keys in declaration order rather than the
+/// `Value`'s sorted order.
+pub fn encode_publish_diagnostics<'a>(
+    uri: &lsp::Uri,
+    diagnostics: impl IntoIterator<Item = &'a lsp::Diagnostic>,
+    version: Option<i32>,
+) -> Body {
+    let diagnostics = diagnostics.into_iter();
+    // Enough for this server's diagnostics (range, code, documentation link, source and message)
+    // without regrowing: the message is the only part of any length.
+    let mut out = Vec::with_capacity(128 + 320 * diagnostics.size_hint().0);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
+    write_json(&mut out, uri);
+    out.extend_from_slice(br#","diagnostics":["#);
+    for (n, diagnostic) in diagnostics.enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_diagnostic(&mut out, diagnostic);
+    }
+    out.push(b']');
+    if let Some(version) = version {
+        out.extend_from_slice(br#","version":"#);
+        write_json(&mut out, &version);
+    }
+    out.extend_from_slice(b"}}");
+    out
+}
+
+fn write_diagnostic(out: &mut Vec<u8>, diagnostic: &lsp::Diagnostic) {
+    out.extend_from_slice(br#"{"range":"#);
+    write_range(out, &diagnostic.range);
+    if let Some(severity) = diagnostic.severity {
+        out.extend_from_slice(br#","severity":"#);
+        write_json(out, &severity);
+    }
+    if let Some(code) = &diagnostic.code {
+        out.extend_from_slice(br#","code":"#);
+        write_json(out, code);
+    }
+    if let Some(description) = &diagnostic.code_description {
+        out.extend_from_slice(br#","codeDescription":{"href":"#);
+        write_json(out, &description.href);
+        out.push(b'}');
+    }
+    if let Some(source) = &diagnostic.source {
+        out.extend_from_slice(br#","source":"#);
+        write_json(out, source);
+    }
+    out.extend_from_slice(br#","message":"#);
+    write_json(out, &diagnostic.message);
+    // Our diagnostics have neither related information nor data; serde writes them if one does.
+    if let Some(related) = &diagnostic.related_information {
+        out.extend_from_slice(br#","relatedInformation":"#);
+        write_json(out, related);
+    }
+    if let Some(tags) = &diagnostic.tags {
+        out.extend_from_slice(br#","tags":"#);
+        write_json(out, tags);
+    }
+    if let Some(data) = &diagnostic.data {
+        out.extend_from_slice(br#","data":"#);
+        write_json(out, data);
+    }
+    out.push(b'}');
 }
 
 fn encode(message: &impl Serialize) -> Body {
@@ -699,12 +788,12 @@ enum Frame {
     End,
 }
 
-/// The channel to the writer thread.
+/// The channel to the writer thread: messages are written in the order they are sent here.
 #[derive(Clone)]
-struct Outgoing(std_mpsc::Sender<Frame>);
+pub struct Outgoing(std_mpsc::Sender<Frame>);
 
 impl Outgoing {
-    fn send(&self, body: Body) {
+    pub fn send(&self, body: Body) {
         // The writer is gone only when stdout failed, which it has logged.
         let _ = self.0.send(Frame::Message(body));
     }
@@ -881,6 +970,59 @@ mod tests {
             ] {
                 let by_hand = String::from_utf8(encode_document_symbols(id.clone(), &result)).unwrap();
                 assert_eq!(by_hand, String::from_utf8(encode_result(id.clone(), &result)).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn diagnostics_are_published_as_serde_writes_them() {
+        let uri: lsp::Uri = "file:///tmp/caf%C3%A9/Kubefile".parse().unwrap();
+        let range = lsp::Range::new(lsp::Position::new(3, 0), lsp::Position::new(u32::MAX, 17));
+        let message = "`a\"b\\c` caf\u{e9}\u{2028} \u{1}\u{1f}\u{7f}\t\n\r 😀 </script>";
+        let everything = lsp::Diagnostic {
+            range,
+            severity: Some(lsp::DiagnosticSeverity::HINT),
+            code: Some(lsp::NumberOrString::String("unknown-\"label\"".into())),
+            code_description: Some(lsp::CodeDescription {
+                href: "https://example.com/docs.md#unknown-label".parse().unwrap(),
+            }),
+            source: Some("kubefile-ls".into()),
+            message: message.into(),
+            related_information: Some(vec![lsp::DiagnosticRelatedInformation {
+                location: lsp::Location::new(uri.clone(), range),
+                message: message.into(),
+            }]),
+            tags: Some(vec![lsp::DiagnosticTag::UNNECESSARY, lsp::DiagnosticTag::DEPRECATED]),
+            data: Some(serde_json::json!({"fix": [1, "\u{0}", null], "a": {"z": true}})),
+        };
+        let bare = lsp::Diagnostic {
+            code: Some(lsp::NumberOrString::Number(-7)),
+            related_information: Some(Vec::new()),
+            tags: Some(Vec::new()),
+            ..lsp::Diagnostic::new_simple(range, String::new())
+        };
+        #[derive(Serialize)]
+        struct Notification<'a> {
+            jsonrpc: &'static str,
+            method: &'static str,
+            params: &'a lsp::PublishDiagnosticsParams,
+        }
+        for version in [Some(-1), Some(i32::MAX), None] {
+            for diagnostics in [vec![everything.clone(), bare.clone(), everything.clone()], Vec::new()] {
+                let params = lsp::PublishDiagnosticsParams::new(uri.clone(), diagnostics, version);
+                let by_hand = encode_publish_diagnostics(&params.uri, &params.diagnostics, params.version);
+                let by_serde = encode(&Notification {
+                    jsonrpc: "2.0",
+                    method: "textDocument/publishDiagnostics",
+                    params: &params,
+                });
+                assert_eq!(String::from_utf8(by_hand.clone()).unwrap(), String::from_utf8(by_serde).unwrap());
+                // The message tower-lsp-server's `Client::publish_diagnostics` sent, as JSON values.
+                let by_client = Request::build("textDocument/publishDiagnostics")
+                    .params(serde_json::to_value(&params).unwrap())
+                    .finish();
+                let by_hand: Value = serde_json::from_slice(&by_hand).unwrap();
+                assert_eq!(by_hand, serde_json::to_value(by_client).unwrap());
             }
         }
     }

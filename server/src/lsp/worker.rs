@@ -2,8 +2,9 @@
 //!
 //! Two long-lived threads (rather than tokio's blocking pool, whose threads come and go and each
 //! get a malloc arena) form two lanes: documents of at least [`BIG_DOCUMENT`] bytes take one,
-//! every other document the other, so a file that takes minutes to analyse never holds up the
-//! diagnostics of the small ones. Within a lane, jobs run one at a time in order.
+//! every other document the other, so a file that takes a second or more to analyse never holds
+//! up the diagnostics of the small ones. Within a lane, jobs run one at a time in order. The
+//! parses requests need run here too ([`snapshot`]), never on the message thread.
 //!
 //! A job is for one revision of one document, and is looked at again when its turn comes: a job
 //! whose document changed meanwhile is dropped (its result would be discarded anyway, and the
@@ -20,10 +21,15 @@ use std::{
 use tokio::sync::oneshot;
 use tower_lsp_server::ls_types::Uri;
 
-use super::session::Session;
+use super::{
+    documents::{Snapshot, Tree},
+    session::Session,
+};
 
 /// Documents at least this big are analysed on the lane for big documents. Parsing and analysing
-/// take about two seconds per megabyte (release build), so a small-lane job stays well under one.
+/// take about 0.4 s per megabyte (release build, `scripts/bench-size-limit.sh`), so a small-lane
+/// job stays under half a second; documents over the size limit (`config::DEFAULT_MAX_DOCUMENT_SIZE`)
+/// are not analysed at all.
 pub const BIG_DOCUMENT: usize = 1 << 20;
 
 /// Where a job runs.
@@ -31,6 +37,16 @@ pub const BIG_DOCUMENT: usize = 1 << 20;
 enum Lane {
     Small,
     Big,
+}
+
+impl Lane {
+    fn for_size(bytes: usize) -> Lane {
+        if bytes >= BIG_DOCUMENT {
+            Lane::Big
+        } else {
+            Lane::Small
+        }
+    }
 }
 
 /// What has become of the document a job is for, when the job is about to run or has run.
@@ -75,8 +91,7 @@ pub async fn run_for<T: Send + 'static>(
     revision: u64,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    let size = session.documents.get(uri)?.doc.len_bytes();
-    let lane = if size >= BIG_DOCUMENT { Lane::Big } else { Lane::Small };
+    let lane = Lane::for_size(session.documents.get(uri)?.doc.len_bytes());
     let (session, uri) = (session.clone(), uri.clone());
     let fate = move || match session.documents.get(&uri) {
         None => Fate::Closed,
@@ -84,6 +99,30 @@ pub async fn run_for<T: Send + 'static>(
         Some(_) => Fate::Superseded,
     };
     run_on(lane, fate, work).await
+}
+
+/// The text and tree of `uri` as a request sees it: the text when this is called (request
+/// handlers call it before anything else, so in arrival order with the edits: the request's
+/// positions refer to that text), parsed on the document's lane if edits are pending. The
+/// message thread never parses: a 2 MB document took it seconds, holding up every message behind
+/// it. A job still runs when the document changes meanwhile (the request wants the text it was
+/// sent against); it is dropped when the document is closed. `None` for unknown documents and
+/// for documents over the size limit, which are kept as text only: requests about them get
+/// their "nothing here" answer.
+pub async fn snapshot(session: &Arc<Session>, uri: &Uri) -> Option<Snapshot> {
+    let view = session.documents.request_view(uri, session.config.max_document_size())?;
+    let file = match view.tree {
+        Tree::Current(file) => file,
+        tree => {
+            let fate = {
+                let (session, uri) = (session.clone(), uri.clone());
+                move || if session.documents.is_open(&uri) { Fate::Current } else { Fate::Closed }
+            };
+            let (session, uri) = (session.clone(), uri.clone());
+            run_on(Lane::for_size(view.len_bytes), fate, move || session.documents.parse(&uri, tree)).await?
+        }
+    };
+    Some(Snapshot { file, version: view.version, kind: view.kind, context_dir: view.context_dir })
 }
 
 async fn run_on<T: Send + 'static>(

@@ -75,7 +75,7 @@ impl LineIndex {
         let prefix = &text[start..end];
         let col = match encoding {
             PositionEncoding::Utf8 => prefix.len(),
-            PositionEncoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
+            PositionEncoding::Utf16 => utf16_len(prefix),
         };
         LineCol { line: line as u32, col: col as u32 }
     }
@@ -106,6 +106,16 @@ impl LineIndex {
     }
 }
 
+/// The length of `text` in UTF-16 code units, counted on its bytes (this runs for every position
+/// of a whole-document answer): one unit per character (per byte that is no continuation byte),
+/// two for the characters outside the BMP (the ones with a four-byte encoding, lead byte 0xF0+).
+fn utf16_len(text: &str) -> usize {
+    if text.is_ascii() {
+        return text.len();
+    }
+    text.bytes().map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +128,13 @@ mod tests {
         assert_eq!(index.line_col(text, b, PositionEncoding::Utf16), LineCol { line: 0, col: 13 });
         assert_eq!(index.line_col(text, b, PositionEncoding::Utf8), LineCol { line: 0, col: 15 });
         assert_eq!(index.offset(text, LineCol { line: 0, col: 13 }, PositionEncoding::Utf16), b);
+    }
+
+    #[test]
+    fn utf16_lengths_counted_on_bytes_match_the_characters() {
+        for text in ["", "FROM a", "é", "aé😀b", "日本語", "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}"] {
+            assert_eq!(utf16_len(text), text.encode_utf16().count(), "{text:?}");
+        }
     }
 
     #[test]

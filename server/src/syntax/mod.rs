@@ -50,12 +50,23 @@ pub fn parser() -> tree_sitter::Parser {
     parser
 }
 
-/// An immutable parsed file: what analysis works on. Cheap to clone.
+/// An immutable parsed file: what analysis works on. Cheap to clone (clones share everything,
+/// including what [`top_level`](Self::top_level) computed).
 #[derive(Clone)]
 pub struct SourceFile {
     text: Arc<str>,
-    tree: tree_sitter::Tree,
+    parsed: Arc<Parsed>,
     line_index: Arc<LineIndex>,
+}
+
+/// The tree, and the list of its top-level nodes once a feature asked for it.
+struct Parsed {
+    tree: tree_sitter::Tree,
+    /// The root's children, walked once per snapshot: walking them costs about as much as a whole
+    /// outline (the blank-line `_paragraph` nodes that make incremental parsing cheap are hidden
+    /// levels a cursor has to climb through), and every whole-document feature starts with it.
+    /// The nodes point into `tree`, which they live next to and never outlive (see `top_level`).
+    top_level: OnceLock<Vec<tree_sitter::Node<'static>>>,
 }
 
 impl SourceFile {
@@ -70,14 +81,14 @@ impl SourceFile {
     /// Wraps text with the tree already parsed for it (by an incremental parse).
     pub fn from_parts(text: Arc<str>, tree: tree_sitter::Tree) -> SourceFile {
         let line_index = Arc::new(LineIndex::new(&text));
-        SourceFile { text, tree, line_index }
+        SourceFile::with_line_index(text, tree, line_index)
     }
 
     /// Like [`from_parts`](Self::from_parts) with the text's line index already built (a
     /// [`document::Document`] keeps one up to date edit by edit instead of rescanning the text).
     pub fn with_line_index(text: Arc<str>, tree: tree_sitter::Tree, line_index: Arc<LineIndex>) -> SourceFile {
         debug_assert_eq!(*line_index, LineIndex::new(&text), "the line index describes the text");
-        SourceFile { text, tree, line_index }
+        SourceFile { text, parsed: Arc::new(Parsed { tree, top_level: OnceLock::new() }), line_index }
     }
 
     pub fn text(&self) -> &str {
@@ -85,11 +96,33 @@ impl SourceFile {
     }
 
     pub fn tree(&self) -> &tree_sitter::Tree {
-        &self.tree
+        &self.parsed.tree
     }
 
     pub fn root(&self) -> tree_sitter::Node<'_> {
-        self.tree.root_node()
+        self.parsed.tree.root_node()
+    }
+
+    /// The root's children in order (instructions, comments, directives, errors), as a cursor
+    /// visits them; walked on the first call for this snapshot, then shared by every clone.
+    pub fn top_level(&self) -> &[tree_sitter::Node<'_>] {
+        self.parsed.top_level.get_or_init(|| {
+            let mut nodes = Vec::new();
+            let mut cursor = self.parsed.tree.walk();
+            if cursor.goto_first_child() {
+                loop {
+                    nodes.push(cursor.node());
+                    if !cursor.goto_next_sibling() {
+                        break;
+                    }
+                }
+            }
+            // SAFETY: the nodes point into `self.parsed.tree` (a handle to tree-sitter's heap
+            // tree, which never moves or changes). They are stored in the same `Parsed` as that
+            // tree, dropped with it, and handed out only with the lifetime of a borrow of `self`,
+            // so no node is used after the tree is freed. `Node` has no destructor.
+            unsafe { std::mem::transmute::<Vec<tree_sitter::Node<'_>>, Vec<tree_sitter::Node<'static>>>(nodes) }
+        })
     }
 
     pub fn line_index(&self) -> &LineIndex {
@@ -99,5 +132,39 @@ impl SourceFile {
     /// The source text of a node.
     pub fn node_text(&self, node: tree_sitter::Node<'_>) -> &str {
         &self.text[node.byte_range()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(file: &SourceFile) -> Vec<&'static str> {
+        file.top_level().iter().map(|node| node.kind_name()).collect()
+    }
+
+    #[test]
+    fn top_level_lists_the_root_children_across_paragraphs() {
+        let file = SourceFile::parse("# escape=\\\nFROM a\n\n# note\nRUN b \\\n  c\n\n\nCOPY x y\n");
+        assert_eq!(kinds(&file), ["parser_directive", "from_instruction", "comment", "run_instruction", "copy_instruction"]);
+        let mut cursor = file.root().walk();
+        assert_eq!(file.top_level(), file.root().children(&mut cursor).collect::<Vec<_>>());
+        assert!(SourceFile::parse("").top_level().is_empty());
+    }
+
+    #[test]
+    fn top_level_is_computed_again_for_an_edited_document() {
+        let mut document = document::Document::new("FROM a\nRUN b\n", 1);
+        let before = document.snapshot();
+        assert_eq!(kinds(&before), ["from_instruction", "run_instruction"]);
+        document.apply_change(Some(LineCol { line: 1, col: 0 }..LineCol { line: 1, col: 0 }), "COPY c d\n\n", PositionEncoding::Utf16);
+        let after = document.snapshot();
+        assert_eq!(kinds(&after), ["from_instruction", "copy_instruction", "run_instruction"]);
+        // The snapshot taken before the edit keeps its own list, still valid for its own tree.
+        assert_eq!(kinds(&before), ["from_instruction", "run_instruction"]);
+        assert_eq!(after.top_level()[2].start_byte(), "FROM a\nCOPY c d\n\n".len());
+        // Clones share the list.
+        let clone = after.clone();
+        assert!(std::ptr::eq(clone.top_level().as_ptr(), after.top_level().as_ptr()));
     }
 }

@@ -34,6 +34,7 @@ mod lsp_features_images;
 mod lsp_features_navigation;
 mod lsp_features_tokens;
 mod lsp_lifecycle;
+mod lsp_publish_wire;
 mod lsp_watch;
 mod registry_archives;
 mod registry_auth;

@@ -161,6 +161,17 @@ fn rule(f: impl Fn(&support_registry::RequestInfo) -> Fault + Send + Sync + 'sta
     Arc::new(f)
 }
 
+/// A proxy in front of `source` that applies `fault` to every download of `blob` and passes
+/// everything else.
+fn fault_on_blob(source: &Registry, blob: &str, fault: Fault) -> Proxy {
+    let blob_path = format!("/blobs/{blob}");
+    Proxy::start(
+        source.addr,
+        Duration::ZERO,
+        rule(move |r| if r.path.ends_with(&blob_path) { fault.clone() } else { Fault::Pass }),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn server_errors_are_retried_with_backoff() {
     let work = tempfile::tempdir().unwrap();
@@ -321,18 +332,7 @@ async fn cancellation_stops_cleanly_and_releases_the_directory() {
     let source = Registry::start(&work.path().join("source"), None);
     let fixtures = push_fixtures(work.path(), &source.host(), None);
     let big = fixtures.layers["big"].clone();
-    let big_rule = big.clone();
-    let proxy = Proxy::start(
-        source.addr,
-        Duration::ZERO,
-        rule(move |r| {
-            if r.path.ends_with(&format!("/blobs/{big_rule}")) {
-                Fault::StallAfter(1_500_000, Duration::from_secs(60))
-            } else {
-                Fault::Pass
-            }
-        }),
-    );
+    let proxy = fault_on_blob(&source, &big, Fault::StallAfter(1_500_000, Duration::from_secs(60)));
     let dir = work.path().join("registry");
     let cancel = CancellationToken::new();
     let requests = requests(&proxy.host());
@@ -385,19 +385,8 @@ async fn failed_save_leaves_no_temporary_files_and_a_new_run_completes() {
     let source = Registry::start(&work.path().join("source"), None);
     let fixtures = push_fixtures(work.path(), &source.host(), None);
     let big = fixtures.layers["big"].clone();
-    let big_rule = big.clone();
     // The big layer always breaks off after 1 MB: app-a fails once the retries are used up.
-    let proxy = Proxy::start(
-        source.addr,
-        Duration::ZERO,
-        rule(move |r| {
-            if r.path.ends_with(&format!("/blobs/{big_rule}")) {
-                Fault::Truncate(1_000_000)
-            } else {
-                Fault::Pass
-            }
-        }),
-    );
+    let proxy = fault_on_blob(&source, &big, Fault::Truncate(1_000_000));
     let dir = work.path().join("registry");
     let requests = requests(&proxy.host());
     let (result, _) =
@@ -448,18 +437,7 @@ fn killed_save_resumes_without_fetching_finished_blobs_again() {
     let source = Registry::start(&work.path().join("source"), None);
     let fixtures = push_fixtures(work.path(), &source.host(), None);
     let big = fixtures.layers["big"].clone();
-    let big_rule = big.clone();
-    let proxy = Proxy::start(
-        source.addr,
-        Duration::ZERO,
-        rule(move |r| {
-            if r.path.ends_with(&format!("/blobs/{big_rule}")) {
-                Fault::StallAfter(2_500_000, Duration::from_secs(120))
-            } else {
-                Fault::Pass
-            }
-        }),
-    );
+    let proxy = fault_on_blob(&source, &big, Fault::StallAfter(2_500_000, Duration::from_secs(120)));
     let context = work.path().join("context");
     std::fs::create_dir_all(&context).unwrap();
     let dir = context.join("registry");

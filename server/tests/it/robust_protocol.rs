@@ -483,12 +483,37 @@ fn ten_thousand_changes_then_one_request_sees_the_final_text() {
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
+/// How the server serves a big document.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Served {
+    /// Parsed and analysed: the edit at its end is diagnosed.
+    Analysed,
+    /// Over the size limit, kept as text only: no diagnostics, `null` for requests, and the
+    /// user told so once.
+    TextOnly,
+}
+
+/// The `window/showMessage` warnings received so far.
+fn warnings_shown(server: &Server) -> Vec<String> {
+    server
+        .notifications
+        .iter()
+        .filter(|message| message["method"] == "window/showMessage" && message["params"]["type"] == 2)
+        .map(|message| message["params"]["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 /// RSS (KiB) of a server that opens a document of `kilobytes` (realistic instructions, edited
 /// at its end), answers about it and about a small document, and closes it, `rounds` times:
 /// (baseline, RSS while open, RSS after close) per round. After a close, RSS is read until it
 /// is at most `limit(baseline, open)` (for up to [`TIMEOUT`]): an analysis of the closed text may
 /// still be finishing, and its lane returns the memory only once it has dropped it.
-fn big_document_rounds(kilobytes: usize, rounds: usize, limit: fn(u64, u64) -> u64) -> (u64, Vec<(u64, u64)>) {
+fn big_document_rounds(
+    kilobytes: usize,
+    rounds: usize,
+    served: Served,
+    limit: fn(u64, u64) -> u64,
+) -> (u64, Vec<(u64, u64)>) {
     let mut server = Server::started(&[]);
     let (_dir, uri) = context_with_kubefile("FROM scratch\n");
     let (_small_dir, small) = context_with_kubefile("FROM scratch\n");
@@ -511,7 +536,19 @@ fn big_document_rounds(kilobytes: usize, rounds: usize, limit: fn(u64, u64) -> u
         let response = server.request("textDocument/foldingRange", json!({"textDocument": {"uri": uri}}));
         assert_answered("foldingRange", &response);
         let diagnostics = server.diagnostics(&uri);
-        assert!(diagnostics.iter().any(|d| d.0 == "unknown-instruction" && d.1 == u64::from(lines)), "the edit at the end is seen");
+        match served {
+            Served::Analysed => assert!(
+                diagnostics.iter().any(|d| d.0 == "unknown-instruction" && d.1 == u64::from(lines)),
+                "the edit at the end is seen"
+            ),
+            Served::TextOnly => {
+                assert_eq!(response["result"], Value::Null, "no folding ranges for a text-only document");
+                assert_eq!(diagnostics, [], "no diagnostics for a text-only document");
+                let warnings = warnings_shown(&server);
+                assert_eq!(warnings.len(), round + 1, "told once per opening: {warnings:?}");
+                assert!(warnings[round].contains("maxDocumentSize"), "{warnings:?}");
+            }
+        }
         let open = server.rss_kib();
         server.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
         server.diagnostics(&small);
@@ -535,7 +572,7 @@ fn big_document_rounds(kilobytes: usize, rounds: usize, limit: fn(u64, u64) -> u
 #[test]
 fn big_documents_are_served_and_closing_them_leaks_nothing() {
     let limit = |baseline, open: u64| baseline + open.saturating_sub(baseline) / 4;
-    let (baseline, rounds) = big_document_rounds(512, 3, limit);
+    let (baseline, rounds) = big_document_rounds(512, 3, Served::Analysed, limit);
     for &(open, after) in &rounds {
         assert!(after <= limit(baseline, open), "closing kept more than a quarter: baseline {baseline} KiB, {rounds:?}");
     }
@@ -546,18 +583,51 @@ fn big_documents_are_served_and_closing_them_leaks_nothing() {
     );
 }
 
-/// The issue's acceptance: after a 50 MB document is closed, memory returns to near the baseline
-/// (within a tenth of what the document took at its peak).
+/// The issue's acceptance: a 50 MB document (over the size limit: kept as text only) is answered
+/// about, with the server serving the small document meanwhile, and after it is closed memory
+/// returns to near the baseline (within a tenth of what the document took at its peak).
 #[test]
-#[ignore = "bug: serving a 50 MB document takes longer than the 180 s response timeout even in a release build (the big lane spent 100 s of CPU and RSS reached 6.5 GB before the first answer); closing returns the memory (the 512 KB test above)"]
 fn a_50_mb_document_is_served_and_its_memory_returned_after_close() {
     let limit = |baseline, open: u64| baseline + open.saturating_sub(baseline) / 10;
-    let (baseline, rounds) = big_document_rounds(50 * 1024, 1, limit);
+    let (baseline, rounds) = big_document_rounds(50 * 1024, 1, Served::TextOnly, limit);
     let (open, after) = rounds[0];
     assert!(
         after <= limit(baseline, open),
         "RSS did not come back after closing the 50 MB document: {baseline} KiB before, {open} KiB open, {after} KiB after"
     );
+}
+
+/// A client that gets pushed diagnostics and also pulls them right after opening: the publisher
+/// and the pull ask for the same revision at once, and it is analysed once (each analysis logs
+/// one "analysed URI rREVISION" line at debug level).
+#[test]
+fn a_revision_pushed_and_pulled_at_once_is_analysed_once() {
+    let mut server = Server::spawn(&[("RUST_LOG", "kubefile_ls::lsp::diagnostics=debug")]);
+    let capabilities = json!({"textDocument": {"publishDiagnostics": {"versionSupport": true}}});
+    let response = server.request("initialize", json!({"processId": null, "rootUri": null, "capabilities": capabilities}));
+    assert!(response.get("result").is_some(), "initialize: {response}");
+    server.notify("initialized", json!({}));
+    let (_dir, uri) = context_with_kubefile("FROM scratch\n");
+    server.open(&uri, 1, "FROM scratch\nFORM x\n");
+    let pulled = server.diagnostics(&uri);
+    assert_eq!(pulled.len(), 1, "{pulled:?}");
+    let published = |server: &Server| {
+        server.notifications.iter().any(|message| {
+            message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri.as_str()
+        })
+    };
+    let deadline = Instant::now() + TIMEOUT;
+    while !published(&server) {
+        assert!(Instant::now() < deadline, "no diagnostics published within {TIMEOUT:?}");
+        server.assert_alive();
+    }
+    // Both answers are out, so every analysis of revision 1 has logged (stderr is read by a
+    // thread of its own: give it a moment).
+    let analysed = format!("analysed {uri} r");
+    std::thread::sleep(Duration::from_millis(200));
+    let logged = server.stderr().matches(&analysed).count();
+    assert_eq!(logged, 1, "stderr:\n{}", server.stderr());
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
 #[test]

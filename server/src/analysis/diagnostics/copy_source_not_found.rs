@@ -1,12 +1,11 @@
 //! `copy-source-not-found`: a COPY/ADD source that is not in the build context.
 
 use super::{Diagnostic, RuleContext, Severity};
-use crate::analysis::copies;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let Some(facts) = cx.facts else { return };
     let images_saved = !facts.images.is_empty() || facts.has_registry_dir();
-    for copy in copies::context_copies(cx.final_stage_model()) {
+    for copy in cx.context_copies() {
         for source in &copy.sources {
             let Some(path) = source.path.as_deref() else { continue };
             if path.contains("://") || (path == "registry" && images_saved) || exists(facts, path) {
@@ -26,7 +25,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::new(
                 "copy-source-not-found",
                 severity,
-                source.node.byte_range(),
+                source.range.clone(),
                 format!("`{path}` does not exist in the build context: {detail}"),
             ));
         }

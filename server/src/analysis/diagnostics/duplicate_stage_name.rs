@@ -5,14 +5,15 @@
 use super::{Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let mut seen: Vec<(String, usize)> = Vec::new();
-    for stage in &cx.outline.stages {
+    for (index, stage) in cx.outline.stages.iter().enumerate() {
         let (Some(name), Some(alias)) = (&stage.from_detail.name, stage.from_detail.alias) else { continue };
         if name.is_empty() || name.contains('$') {
             continue;
         }
-        let lower = name.to_lowercase();
-        if let Some((_, line)) = seen.iter().find(|(seen, _)| *seen == lower) {
+        let lower = stage.from_detail.lower_name.as_deref().unwrap_or_default();
+        let first = cx.outline.stages_named(lower).first().copied().unwrap_or(index);
+        if first < index {
+            let line = cx.file.line_index().line_of(cx.outline.stages[first].from.start) + 1;
             out.push(Diagnostic::new(
                 "duplicate-stage-name",
                 Severity::Warning,
@@ -21,8 +22,6 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
                     "stage name `{name}` is already used on line {line}: `COPY --from={lower}` and `FROM {lower}` become ambiguous; rename one of them"
                 ),
             ));
-        } else {
-            seen.push((lower, cx.file.line_index().line_of(stage.from.start) + 1));
         }
     }
 }

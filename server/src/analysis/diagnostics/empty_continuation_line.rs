@@ -16,15 +16,23 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
         return;
     }
     let node = instruction.node;
-    let mut heredocs = Vec::new();
-    collect_heredocs(node, &mut heredocs);
+    // Heredoc bodies may hold blank lines; collected only once a blank line is found (most
+    // continued instructions have none, and the walk costs more than the line scan).
+    let mut heredocs: Option<Vec<TextRange>> = None;
     let first = index.line_of(node.start_byte());
     let last = index.line_of(node.end_byte());
     let mut run: Option<TextRange> = None;
     for line in first + 1..last {
         let (start, next) = (index.line_start(line), index.line_start(line + 1));
         let blank = text[start..next].trim().is_empty()
-            && !heredocs.iter().any(|h: &TextRange| h.start <= start && start < h.end);
+            && !heredocs
+                .get_or_insert_with(|| {
+                    let mut found = Vec::new();
+                    collect_heredocs(node, &mut found);
+                    found
+                })
+                .iter()
+                .any(|h| h.start <= start && start < h.end);
         match (&mut run, blank) {
             (Some(range), true) => range.end = next,
             (None, true) => run = Some(start..next),

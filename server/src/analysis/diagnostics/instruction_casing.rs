@@ -6,14 +6,15 @@ use super::{Diagnostic, RuleContext, Severity};
 use crate::analysis::model::ItemKind;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let keywords: Vec<(&str, _)> = cx
-        .outline
-        .instructions()
-        .filter(|instruction| instruction.kind != ItemKind::Unknown)
-        .filter_map(|instruction| instruction.keyword.map(|keyword| (instruction.text(cx.file, keyword), instruction.range(keyword))))
-        .collect();
+    // Walked twice (count, then report) rather than collected: a big file has 10,000 keywords.
+    let keywords = || {
+        cx.outline
+            .instructions()
+            .filter(|instruction| instruction.kind != ItemKind::Unknown)
+            .filter_map(|instruction| instruction.keyword.map(|keyword| (instruction.text(cx.file, keyword), instruction.range(keyword))))
+    };
     let (mut lower, mut upper) = (0usize, 0usize);
-    for (word, _) in &keywords {
+    for (word, _) in keywords() {
         if !word.bytes().any(|b| b.is_ascii_uppercase()) {
             lower += 1;
         } else if !word.bytes().any(|b| b.is_ascii_lowercase()) {
@@ -22,11 +23,12 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     }
     // BuildKit: lower case wins only with a strict majority.
     let majority_lower = lower > upper;
-    for (word, range) in keywords {
-        let expected = if majority_lower { word.to_ascii_lowercase() } else { word.to_ascii_uppercase() };
-        if word == expected {
+    for (word, range) in keywords() {
+        let matches = if majority_lower { !word.bytes().any(|b| b.is_ascii_uppercase()) } else { !word.bytes().any(|b| b.is_ascii_lowercase()) };
+        if matches {
             continue;
         }
+        let expected = if majority_lower { word.to_ascii_lowercase() } else { word.to_ascii_uppercase() };
         let casing = if majority_lower { "lower case" } else { "upper case" };
         let message = if word != word.to_ascii_lowercase() && word != word.to_ascii_uppercase() {
             format!("`{word}` mixes upper and lower case: write `{expected}` like the other instructions ({casing})")

@@ -4,16 +4,16 @@
 use std::collections::BTreeMap;
 
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
-use crate::analysis::copies;
+use crate::analysis::copies::ContextCopy;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let Some(facts) = cx.facts else { return };
     if facts.images.is_empty() && !facts.has_registry_dir() {
         return;
     }
-    let copies = copies::context_copies(cx.final_stage_model());
+    let copies = cx.context_copies();
     let registry_ignored = facts.is_ignored("registry");
-    if !registry_ignored && copies.iter().any(copies::Copy::ships_registry) {
+    if !registry_ignored && copies.iter().any(ContextCopy::ships_registry) {
         return;
     }
     let Some(stage) = cx.outline.final_stage() else { return };
@@ -23,7 +23,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     } else {
         format!("{what}, but no COPY puts `registry` at the image root: add `COPY registry registry`")
     };
-    let anchor_end = copies.last().map_or(stage.from.end, |copy| copy.instruction.node.end_byte());
+    let anchor_end = copies.last().map_or(stage.from.end, |copy| copy.item.end);
     let insert_at = line_end(cx.file.text(), anchor_end);
     let range = stage.from.keyword_range();
     let mut diagnostic = Diagnostic::new("missing-registry-copy", Severity::Warning, range, message);

@@ -50,8 +50,9 @@ use crate::syntax::{
 };
 
 use super::{
+    copies::{self, ContextCopy},
     facts::ContextFacts,
-    model::{Item, ItemKind, Model, Outline},
+    model::{Item, ItemKind, Outline},
     Config,
 };
 
@@ -148,43 +149,14 @@ pub(crate) struct RuleContext<'a, 't> {
     pub outline: &'a Outline<'a>,
     pub facts: Option<&'a ContextFacts>,
     pub config: &'a Config,
-    /// The final stage (and the global ARGs) as a node model, built when a rule needs nodes.
-    final_stage_model: OnceCell<Model<'t>>,
+    /// The final stage's COPY/ADD from the context, resolved when a rule first needs them.
+    context_copies: OnceCell<Vec<ContextCopy<'a>>>,
 }
 
-impl<'t> RuleContext<'_, 't> {
-    /// A model of the global ARGs and the final stage only: enough for [`super::copies`], and
-    /// found without walking the rest of the tree.
-    pub fn final_stage_model(&self) -> &Model<'t> {
-        self.final_stage_model.get_or_init(|| {
-            let global = self.outline.items.iter().take_while(|item| item.from.is_none());
-            let final_stage = self.outline.final_stage().map(|stage| stage.from);
-            let mut instructions = Vec::new();
-            for item in global.filter(|item| item.kind.is_instruction()).chain(final_stage) {
-                let mut cursor = self.file.root().walk();
-                if cursor.goto_first_child_for_byte(item.start).is_none() {
-                    continue;
-                }
-                loop {
-                    let node = cursor.node();
-                    if node.start_byte() >= item.start {
-                        if let Some(instruction) = Instruction::cast(node).filter(|_| node.start_byte() == item.start) {
-                            instructions.push(instruction);
-                        }
-                        break;
-                    }
-                    if !cursor.goto_next_sibling() {
-                        break;
-                    }
-                }
-                if item.from.is_some() {
-                    while cursor.goto_next_sibling() {
-                        instructions.extend(Instruction::cast(cursor.node()));
-                    }
-                }
-            }
-            Model::from_instructions(self.file, instructions)
-        })
+impl<'a> RuleContext<'a, '_> {
+    /// [`copies::outline_context_copies`] of this file, resolved once per run.
+    pub fn context_copies(&self) -> &[ContextCopy<'a>] {
+        self.context_copies.get_or_init(|| copies::outline_context_copies(self.file, self.outline))
     }
 }
 
@@ -315,12 +287,12 @@ impl Analysed {
     /// after it moved), the ones around it are analysed again.
     fn update(mut self, file: &SourceFile, config: &Config) -> Analysed {
         let (old, new) = (self.file.text(), file.text());
-        let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+        let prefix = common_prefix(old.as_bytes(), new.as_bytes());
         if prefix == old.len() && prefix == new.len() {
             self.file = file.clone();
             return self;
         }
-        let suffix = old[prefix..].bytes().rev().zip(new[prefix..].bytes().rev()).take_while(|(a, b)| a == b).count();
+        let suffix = common_suffix(&old.as_bytes()[prefix..], &new.as_bytes()[prefix..]);
         // Parser directives (before the first instruction) decide how the whole file is read.
         if self.items.iter().find(|item| item.kind.is_instruction()).is_none_or(|item| prefix <= item.start) {
             return Analysed::new(file, self.kind, config);
@@ -352,7 +324,7 @@ impl Analysed {
     fn publish(&self, context: Option<&ContextFacts>, config: &Config) -> Vec<Diagnostic> {
         let file = &self.file;
         let outline = Outline::new(&self.items);
-        let cx = RuleContext { file, outline: &outline, facts: context, config, final_stage_model: OnceCell::new() };
+        let cx = RuleContext { file, outline: &outline, facts: context, config, context_copies: OnceCell::new() };
         let mut found = Vec::new();
         // A root that is itself an error is reported whole, as nothing inside it can be trusted.
         let root = file.root();
@@ -386,6 +358,26 @@ impl Analysed {
         published.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
         published
     }
+}
+
+/// Texts are compared this many bytes at a time (one `memcmp` each), then byte by byte in the
+/// chunk that differs: a byte loop over a whole file costs more than the rest of an update.
+const COMPARED_CHUNK: usize = 512;
+
+/// The length of the longest common prefix of `a` and `b`.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let equal_chunks = a.chunks(COMPARED_CHUNK).zip(b.chunks(COMPARED_CHUNK)).take_while(|(x, y)| x == y).count();
+    // The last chunks may be shorter (and equal).
+    let start = (equal_chunks * COMPARED_CHUNK).min(a.len()).min(b.len());
+    start + a[start..].iter().zip(&b[start..]).take_while(|(x, y)| x == y).count()
+}
+
+/// The length of the longest common suffix of `a` and `b`.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let equal_chunks = a.rchunks(COMPARED_CHUNK).zip(b.rchunks(COMPARED_CHUNK)).take_while(|(x, y)| x == y).count();
+    let equal = (equal_chunks * COMPARED_CHUNK).min(a.len()).min(b.len());
+    let (a, b) = (&a[..a.len() - equal], &b[..b.len() - equal]);
+    equal + a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count()
 }
 
 /// Where a walk after an edit can stop: at a node that is an old item moved by the edit, after
@@ -508,6 +500,101 @@ mod tests {
         fn below(&mut self, n: usize) -> usize {
             self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (self.0 >> 33) as usize % n.max(1)
+        }
+    }
+
+    /// A context with some of the paths the COPY lines below name, and images to save.
+    fn copy_context() -> ContextFacts {
+        let entries = ["opt", "opt/a", "opt/b", "srv", "srv/a", "manifests", "manifests/app.yaml"];
+        ContextFacts {
+            entries: entries.into_iter().map(String::from).collect(),
+            images: vec![crate::analysis::ImageSource {
+                image: "nginx:1.25".to_string(),
+                source: "manifest",
+                file: "manifests/app.yaml".to_string(),
+                line: 3,
+            }],
+            ..ContextFacts::default()
+        }
+    }
+
+    /// COPY sources and destinations resolve through global ARGs, stage ARG/ENV and WORKDIR: an
+    /// edit of any of them changes the COPY diagnostics of lines it does not touch.
+    #[test]
+    fn cache_follows_edits_of_arg_env_workdir_and_copy() {
+        let facts = copy_context();
+        let config = Config::default();
+        let mut cache = DiagnosticsCache::default();
+        let mut text = "ARG DIR=opt\nFROM scratch\nARG DIR\nENV SUB=a\nWORKDIR /\nCOPY ${DIR}/${SUB} $DIR\nCOPY manifests manifests\n".to_string();
+        let steps: &[(&str, &str, &[&str])] = &[
+            ("", "", &["missing-registry-copy"]),
+            ("ENV SUB=a", "ENV SUB=c", &["missing-registry-copy", "copy-source-not-found `opt/c`"]),
+            ("ARG DIR=opt", "ARG DIR=srv", &["missing-registry-copy", "copy-source-not-found `srv/c`"]),
+            ("ENV SUB=c", "ENV SUB=a", &["missing-registry-copy"]),
+            // The bare ARG is what makes the global value visible in the stage.
+            ("ARG DIR\n", "", &["missing-registry-copy"]),
+            ("FROM scratch\n", "FROM scratch\nARG DIR\n", &["missing-registry-copy"]),
+            ("COPY manifests manifests", "COPY registry registry", &[]),
+            ("WORKDIR /", "WORKDIR /$DIR", &["missing-registry-copy"]),
+            ("WORKDIR /$DIR", "WORKDIR /${DIR}/..", &[]),
+            ("ENV SUB=a", "ENV SUB=$DIR", &["copy-source-not-found `srv/srv`"]),
+            ("COPY ${DIR}", "COPY [\"x\", \"y\"]\nCOPY ${DIR}", &["copy-source-not-found `x`", "copy-source-not-found `srv/srv`"]),
+        ];
+        for (step, (from, to, expected)) in steps.iter().enumerate() {
+            text = text.replacen(from, to, 1);
+            let file = SourceFile::parse(&text);
+            let full = diagnostics(&file, Some(&facts), &config);
+            let kept = cache.diagnostics(&file, Some(&facts), &config);
+            assert!(kept == full, "step {step} differs on:\n{text}\nkept: {kept:#?}\nexpected: {full:#?}");
+            let copy_findings: Vec<String> = full
+                .iter()
+                .filter(|d| d.code.contains("registry") || d.code == "copy-source-not-found")
+                .map(|d| match d.message.split('`').nth(1).filter(|_| d.code == "copy-source-not-found") {
+                    Some(path) => format!("{} `{path}`", d.code),
+                    None => d.code.to_string(),
+                })
+                .collect();
+            assert_eq!(copy_findings, *expected, "step {step} on:\n{text}");
+        }
+    }
+
+    #[test]
+    fn cache_gives_the_same_diagnostics_as_a_full_analysis_after_random_edits_of_copy_lines() {
+        let facts = copy_context();
+        let config = Config::default();
+        let snippets = ["ARG DIR=srv\n", "ARG SUB\n", "ENV SUB=b\n", "ENV SUB=${DIR}\n", "WORKDIR $DIR\n", "COPY $DIR/a .\n", "x", "\n", "$", "FROM scratch\n", "--from=a "];
+        let mut random = Lcg(11);
+        let mut cache = DiagnosticsCache::default();
+        let mut text = "ARG DIR=opt\nFROM scratch\nARG DIR\nENV SUB=a\nWORKDIR /\nCOPY ${DIR}/${SUB} $DIR\nCOPY registry registry\n".to_string();
+        for step in 0..300 {
+            // Whole lines are what people type here: edit at line starts.
+            let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+            let at = starts[random.below(starts.len())];
+            if random.below(3) == 0 && at < text.len() {
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+                text.replace_range(at..end, "");
+            } else {
+                text.insert_str(at, snippets[random.below(snippets.len())]);
+            }
+            let file = SourceFile::parse(&text);
+            let expected = diagnostics(&file, Some(&facts), &config);
+            let kept = cache.diagnostics(&file, Some(&facts), &config);
+            assert!(kept == expected, "step {step} differs on:\n{text}\nkept: {kept:#?}\nexpected: {expected:#?}");
+        }
+    }
+
+    #[test]
+    fn common_prefix_and_suffix_cross_chunk_boundaries() {
+        for (a_len, b_len, differs_at) in [(0, 0, None), (700, 700, None), (700, 1500, None), (1500, 1500, Some(511)), (1500, 1500, Some(512)), (1500, 1024, Some(1023)), (3, 5, Some(0))] {
+            let a: Vec<u8> = (0..a_len).map(|i| (i % 251) as u8).collect();
+            let mut b: Vec<u8> = (0..b_len).map(|i| (i % 251) as u8).collect();
+            if let Some(at) = differs_at {
+                b[at] ^= 1;
+            }
+            let naive_prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            assert_eq!(common_prefix(&a, &b), naive_prefix, "{a_len} {b_len} {differs_at:?}");
+            let (ra, rb): (Vec<u8>, Vec<u8>) = (a.iter().rev().copied().collect(), b.iter().rev().copied().collect());
+            assert_eq!(common_suffix(&ra, &rb), naive_prefix, "{a_len} {b_len} {differs_at:?} reversed");
         }
     }
 

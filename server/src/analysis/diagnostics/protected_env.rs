@@ -15,8 +15,8 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let (image_type, _) = cx.outline.image_type();
     let Some(stage) = cx.outline.final_stage() else { return };
     let env = stage.items.iter().filter(|item| item.kind == ItemKind::Env);
-    for (item, (name, key)) in env.flat_map(|item| item.definitions.iter().map(move |definition| (item, definition))) {
-        let name = name.as_str();
+    for (item, definition) in env.flat_map(|item| item.definitions.iter().map(move |definition| (item, definition))) {
+        let (name, key) = (definition.name.as_str(), definition.key);
         if !name.starts_with(env::SYSTEM_PREFIX) {
             continue;
         }
@@ -30,7 +30,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         } else {
             format!("the `SEALOS_SYS` prefix is reserved for sealos: `{name}` is dropped from Clusterfile env and may be overwritten; rename the variable")
         };
-        out.push(Diagnostic::new("protected-env", Severity::Error, item.range(*key), message));
+        out.push(Diagnostic::new("protected-env", Severity::Error, item.range(key), message));
     }
 }
 

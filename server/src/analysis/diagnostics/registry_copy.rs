@@ -2,14 +2,13 @@
 //! no `registry/`: sealos creates `registry/` only when it saved images, so the COPY fails.
 
 use super::{Diagnostic, RuleContext, Severity};
-use crate::analysis::copies;
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let Some(facts) = cx.facts else { return };
     if facts.has_registry_dir() || !facts.images.is_empty() || has_charts(facts) {
         return;
     }
-    for copy in copies::context_copies(cx.final_stage_model()) {
+    for copy in cx.context_copies() {
         for source in &copy.sources {
             if source.path.as_deref() != Some("registry") {
                 continue;
@@ -23,7 +22,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::new(
                 "registry-copy-without-images",
                 severity,
-                source.node.byte_range(),
+                source.range.clone(),
                 format!("the context has no charts/, manifests with images, images/shim lists or images/skopeo/tar.txt{hint}, so sealos saves no images and creates no `registry/`: this COPY fails"),
             ));
         }

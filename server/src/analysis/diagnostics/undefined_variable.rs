@@ -28,7 +28,7 @@ fn check_run_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     }
     let image_env: Vec<&Item> = stage.items.iter().filter(|item| item.kind == ItemKind::Env).collect();
     let mut known: Vec<&str> =
-        image_env.iter().flat_map(|item| item.definitions.iter().map(|(name, _)| name.as_str())).collect();
+        image_env.iter().flat_map(|item| item.definitions.iter().map(|definition| definition.name.as_str())).collect();
     known.extend(cx.config.known_variables.iter().map(String::as_str));
     if rootfs_env {
         known.extend(env::ROOTFS_KEYS.iter().map(|key| key.name));
@@ -120,9 +120,9 @@ fn check_build_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
                 }
             }
             if matches!(instruction.kind, ItemKind::Env | ItemKind::Arg) {
-                for (name, _) in &instruction.definitions {
-                    visible.push(name);
-                    defined.insert(name);
+                for definition in &instruction.definitions {
+                    visible.push(&definition.name);
+                    defined.insert(&definition.name);
                 }
             }
         }

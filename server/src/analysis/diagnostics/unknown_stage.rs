@@ -6,9 +6,7 @@
 use super::{did_you_mean, Diagnostic, RuleContext, Severity};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    // Stage names lower-cased once: a big file has hundreds of stages to compare with.
     let stages = &cx.outline.stages;
-    let lowered: Vec<Option<String>> = stages.iter().map(|s| s.from_detail.name.as_deref().map(str::to_lowercase)).collect();
     for (index, stage) in stages.iter().enumerate() {
         for instruction in stage.items {
             let Some((value, span)) = &instruction.copy_from else { continue };
@@ -29,12 +27,12 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
                 }
                 continue;
             }
-            let lower = value.to_lowercase();
-            if lowered[..=index].iter().any(|name| name.as_deref() == Some(lower.as_str())) {
+            let named = cx.outline.stages_named(&value.to_lowercase());
+            if named.first().is_some_and(|&first| first <= index) {
                 continue;
             }
-            if let Some(later) = lowered[index + 1..].iter().position(|name| name.as_deref() == Some(lower.as_str())) {
-                let line = cx.file.line_index().line_of(stages[index + 1 + later].from.start) + 1;
+            if let Some(&later) = named.first() {
+                let line = cx.file.line_index().line_of(stages[later].from.start) + 1;
                 out.push(Diagnostic::new(
                     "unknown-stage",
                     Severity::Warning,

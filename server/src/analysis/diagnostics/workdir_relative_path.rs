@@ -7,19 +7,14 @@ use super::{Diagnostic, RuleContext, Severity};
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     // Whether each stage ends with an absolute WORKDIR set, for stages built FROM an earlier one.
     let mut absolute_at_end: Vec<bool> = Vec::new();
-    let lowered: Vec<Option<String>> =
-        cx.outline.stages.iter().map(|s| s.from_detail.name.as_deref().map(str::to_lowercase)).collect();
     for (index, stage) in cx.outline.stages.iter().enumerate() {
         let base = stage.from_detail.base.to_lowercase();
-        let mut absolute = lowered[..index]
-            .iter()
-            .zip(&absolute_at_end)
-            .rev()
-            .find(|(name, _)| name.as_deref() == Some(base.as_str()))
-            .is_some_and(|(_, set)| *set);
+        let named = cx.outline.stages_named(&base);
+        let base_stage = named[..named.partition_point(|&earlier| earlier < index)].last();
+        let mut absolute = base_stage.is_some_and(|&earlier| absolute_at_end[earlier]);
         for instruction in stage.items {
-            let Some((path, span)) = &instruction.workdir else { continue };
-            let path_range = instruction.range(*span);
+            let Some(workdir) = &instruction.workdir else { continue };
+            let (path, path_range) = (&workdir.literal, instruction.range(workdir.span));
             if path.contains('$') || is_absolute(path) {
                 absolute = true;
                 continue;
