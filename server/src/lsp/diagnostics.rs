@@ -101,9 +101,8 @@ async fn publish(session: &Arc<Session>, uri: &Uri) {
     }
     tracing::debug!("publishing {} diagnostics for {} v{}", analysis.lsp.len(), uri.as_str(), analysis.version);
     // A build's failures located in this file stay until the next build (`lsp/build.rs`).
-    let mut items = analysis.lsp.clone();
-    items.extend(session.builds.diagnostics(uri));
-    session.publish_diagnostics(uri, &items, Some(analysis.version));
+    let from_build = session.builds.diagnostics(uri);
+    session.publish_diagnostics(uri, analysis.lsp.iter().chain(&from_build), Some(analysis.version));
 }
 
 /// The diagnostics of the latest revision of `uri`, for requests (pull reports, quick fixes):

@@ -34,6 +34,19 @@ struct RawServer {
 }
 
 impl RawServer {
+    /// A server with `KUBEFILE` written to `dir/Kubefile` and opened at `version`.
+    fn with_kubefile_open(dir: &std::path::Path, version: i32) -> (RawServer, String) {
+        let path = dir.join("Kubefile");
+        fs::write(&path, KUBEFILE).unwrap();
+        let uri = file_uri(&path);
+        let mut server = RawServer::started();
+        server.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "kubefile", "version": version, "text": KUBEFILE}}),
+        );
+        (server, uri)
+    }
+
     /// A server initialised by a client that takes pushed diagnostics and nothing else.
     fn started() -> RawServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kubefile-ls"))
@@ -118,14 +131,7 @@ fn read_body(reader: &mut impl BufRead) -> Option<Vec<u8>> {
 #[test]
 fn published_diagnostics_are_written_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("Kubefile");
-    fs::write(&path, KUBEFILE).unwrap();
-    let uri = file_uri(&path);
-    let mut server = RawServer::started();
-    server.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri, "languageId": "kubefile", "version": 7, "text": KUBEFILE}}),
-    );
+    let (mut server, uri) = RawServer::with_kubefile_open(dir.path(), 7);
     let published = server.next_publication();
     let expected = [
         r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"URI","diagnostics":["#,
@@ -160,14 +166,7 @@ fn published_diagnostics_are_written_byte_for_byte() {
 #[test]
 fn closing_a_document_publishes_an_empty_list_without_a_version() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("Kubefile");
-    fs::write(&path, KUBEFILE).unwrap();
-    let uri = file_uri(&path);
-    let mut server = RawServer::started();
-    server.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri, "languageId": "kubefile", "version": 1, "text": KUBEFILE}}),
-    );
+    let (mut server, uri) = RawServer::with_kubefile_open(dir.path(), 1);
     assert!(server.next_publication().contains(r#""code":"unknown-label""#));
     server.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
     let expected =
