@@ -7,7 +7,11 @@
 # and N hover requests at the probe's auto-picked positions; documentSymbol, foldingRange and
 # formatting (D each); semanticTokens/full (D). Reports p50/p95 per request and the server's peak
 # RSS (VmHWM) after completion and hover, and the largest after any run (whole-document
-# responses are large JSON values). The same files go to dockerfile-language-server-nodejs
+# responses are large JSON values). The probe stops its clock once it has decoded an answer in
+# Python (50 ms for the 2 MB outline of the 10,000-line file), so each whole-document request is
+# also timed to the first byte of its answer (when the server has finished it) by
+# scripts/lsp-first-byte.py, one server per request kind: the "first byte" columns, next to the
+# probe's; the peak RSS of those servers counts too. The same files go to dockerfile-language-server-nodejs
 # 0.15.0, installed with npm into the cache directory (its full semantic tokens take tens of
 # seconds at 10k lines, so it gets one repetition there).
 #
@@ -18,6 +22,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 probe=${LSP_PROBE:-$root/../shared/tools/lsp_probe.py}
+first_byte=$root/scripts/lsp-first-byte.py
 cache=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubefile-ls/dockerfile-language-server}
 runs=3
 requests=100
@@ -31,7 +36,7 @@ while [ $# -gt 0 ]; do
     -d) doc_requests=$2; shift 2 ;;
     -l) sizes=$2; shift 2 ;;
     --no-node) node=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -75,11 +80,32 @@ print("rss-%s %d" % (sys.argv[2], (r.get("memory") or {}).get("root_VmHWM_kB") o
 PY
 }
 
+# One first-byte run; appends "first-REQUEST p50 p95" and "rss-document KiB" rows per request.
+first_byte_run() { # server-label file n method...
+  local server=$1 file=$2 n=$3 json="$work/first-byte.json" cmd
+  shift 3
+  if [ "$server" = kubefile-ls ]; then cmd=("$ours"); else cmd=("$peer" --stdio); fi
+  local methods=()
+  for method in "$@"; do methods+=(--method "$method"); done
+  python3 "$first_byte" --file "$file" -n "$n" "${methods[@]}" --json "$json" -- "${cmd[@]}" >/dev/null
+  python3 - "$json" >> "$work/rows" <<'PY'
+import json, sys
+for row in json.load(open(sys.argv[1])):
+    if row["errors"]:
+        sys.exit("%s: %d error responses" % (row["method"], row["errors"]))
+    print("first-%s %.3f %.3f" % (row["method"].split("/", 1)[1], row["first_byte_p50_ms"], row["first_byte_p95_ms"]))
+    print("rss-document %d" % row["peak_rss_kib"])
+PY
+}
+
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 column() { awk -v name="$1" -v col="$2" '$1 == name { print $col }' "$work/rows"; }
 
-echo "| server | lines | completion p50 / p95 | hover p50 / p95 | semanticTokens/full p50 / p95 | documentSymbol p50 / p95 | foldingRange p50 / p95 | formatting p50 / p95 | peak RSS after completion+hover / after any (MiB) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+documents="semanticTokens/full documentSymbol foldingRange formatting"
+header="| server | lines | completion p50 / p95 | hover p50 / p95 |"
+for request in $documents; do header="$header $request p50 / p95 | first byte p50 / p95 |"; done
+echo "$header peak RSS after completion+hover / after any (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for lines in $sizes; do
   mkdir -p "$work/ctx$lines"
   python3 "$probe" gen --lines "$lines" --out "$work/ctx$lines/Kubefile" >/dev/null
@@ -92,9 +118,13 @@ for lines in $sizes; do
       probe_run "$server" document "$work/ctx$lines/Kubefile" 0 "$doc_requests" \
         textDocument/documentSymbol textDocument/foldingRange textDocument/formatting
       probe_run "$server" document "$work/ctx$lines/Kubefile" 0 "$token_requests" textDocument/semanticTokens/full
+      first_byte_run "$server" "$work/ctx$lines/Kubefile" "$token_requests" textDocument/semanticTokens/full
+      first_byte_run "$server" "$work/ctx$lines/Kubefile" "$doc_requests" \
+        textDocument/documentSymbol textDocument/foldingRange textDocument/formatting
     done
     cells=""
-    for request in completion hover semanticTokens/full documentSymbol foldingRange formatting; do
+    for request in completion hover semanticTokens/full first-semanticTokens/full documentSymbol \
+      first-documentSymbol foldingRange first-foldingRange formatting first-formatting; do
       p50=$(column "$request" 2 | median)
       p95=$(column "$request" 3 | median)
       cells="$cells | $(printf '%.2f / %.2f' "$p50" "$p95")"
@@ -106,4 +136,4 @@ for lines in $sizes; do
   done
 done
 echo
-echo "Medians over $runs runs of lsp_probe.py ($requests completion and hover requests, $doc_requests of each document request per run); RSS is the largest VmHWM of the runs. $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "Medians over $runs runs of lsp_probe.py ($requests completion and hover requests, $doc_requests of each document request per run) and of lsp-first-byte.py (as many of each document request, a server per request kind); RSS is the largest VmHWM of the runs. $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."

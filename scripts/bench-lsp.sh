@@ -8,7 +8,9 @@
 # that version, and the server's peak RSS (VmHWM). The same files go to
 # dockerfile-language-server-nodejs 0.15.0 when npm can install it (into the cache directory).
 #
-# Usage: scripts/bench-lsp.sh [-r RUNS] [-k CHANGES] [-l "1000 10000"] [--no-node]
+# Usage: scripts/bench-lsp.sh [-r RUNS] [-k CHANGES] [-l "1000 10000"] [--no-node] [-b BINARY]...
+#   -b: measure these kubefile-ls binaries (e.g. a copy of an older build) instead of building the
+#       tree's; repeated, their runs are interleaved so that a change of load hits them alike.
 # Env:   LSP_PROBE (path to lsp_probe.py), BENCH_CACHE (npm prefix for the Node peer).
 set -euo pipefail
 
@@ -19,20 +21,24 @@ runs=5
 changes=60
 sizes="1000 10000"
 node=1
+binaries=()
 while [ $# -gt 0 ]; do
   case $1 in
     -r) runs=$2; shift 2 ;;
     -k) changes=$2; shift 2 ;;
     -l) sizes=$2; shift 2 ;;
     --no-node) node=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -b) binaries+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 
 [ -f "$probe" ] || { echo "lsp_probe.py not found at $probe (set LSP_PROBE)" >&2; exit 2; }
-cargo build --quiet --release -p kubefile-ls --manifest-path "$root/Cargo.toml"
-ours="$root/target/release/kubefile-ls"
+if [ ${#binaries[@]} = 0 ]; then
+  cargo build --quiet --release -p kubefile-ls --manifest-path "$root/Cargo.toml"
+  binaries=("$root/target/release/kubefile-ls")
+fi
 
 peer=""
 if [ $node = 1 ]; then
@@ -47,9 +53,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # One probe run; prints "open_ms change_median_ms change_p95_ms rss_kib published".
-measure() { # server-label file
+measure() { # server (a kubefile-ls binary, or docker-langserver) file
   local json="$work/report.json" cmd
-  if [ "$1" = kubefile-ls ]; then cmd=("$ours"); else cmd=("$peer" --stdio); fi
+  if [ "$1" = docker-langserver ]; then cmd=("$peer" --stdio); else cmd=("$1"); fi
   python3 "$probe" --file "$2" --language-id dockerfile -n 0 --changes "$changes" --json "$json" -- "${cmd[@]}" >/dev/null
   python3 - "$json" <<'PY'
 import json, sys
@@ -67,15 +73,21 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 for lines in $sizes; do
   mkdir -p "$work/ctx$lines"
   python3 "$probe" gen --lines "$lines" --out "$work/ctx$lines/Kubefile" >/dev/null
-  for server in kubefile-ls ${peer:+docker-langserver}; do
-    : > "$work/rows"
-    for _ in $(seq "$runs"); do measure "$server" "$work/ctx$lines/Kubefile" >> "$work/rows"; done
-    open=$(cut -d' ' -f1 "$work/rows" | median)
-    med=$(cut -d' ' -f2 "$work/rows" | median)
-    p95=$(cut -d' ' -f3 "$work/rows" | median)
-    rss=$(cut -d' ' -f4 "$work/rows" | sort -n | tail -1)
-    published=$(cut -d' ' -f5 "$work/rows" | sort | uniq | paste -sd, -)
-    printf '| %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n' "$server" "$lines" "$open" "$med" "$p95" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$published"
+  servers=("${binaries[@]}" ${peer:+docker-langserver})
+  for i in "${!servers[@]}"; do : > "$work/rows$i"; done
+  for _ in $(seq "$runs"); do
+    for i in "${!servers[@]}"; do measure "${servers[$i]}" "$work/ctx$lines/Kubefile" >> "$work/rows$i"; done
+  done
+  for i in "${!servers[@]}"; do
+    rows="$work/rows$i"
+    open=$(cut -d' ' -f1 "$rows" | median)
+    med=$(cut -d' ' -f2 "$rows" | median)
+    p95=$(cut -d' ' -f3 "$rows" | median)
+    rss=$(cut -d' ' -f4 "$rows" | sort -n | tail -1)
+    published=$(cut -d' ' -f5 "$rows" | sort | uniq | paste -sd, -)
+    label=${servers[$i]}
+    if [ ${#binaries[@]} = 1 ] && [ "$i" = 0 ]; then label=kubefile-ls; fi
+    printf '| %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n' "$label" "$lines" "$open" "$med" "$p95" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$published"
   done
 done
 echo

@@ -1,6 +1,7 @@
 //! In-process timings of what the language server does between an edit and its diagnostics:
-//! full parse (didOpen), incremental re-parse after a one-character edit (didChange), and the
-//! diagnostics engine, both from scratch (`diagnostics`, what didOpen and `check` run) and kept
+//! full parse, the document `didOpen` builds (rope and line index, then the copy of the text and
+//! the full parse its first analysis runs), incremental re-parse after a one-character edit
+//! (didChange), and the diagnostics engine, both from scratch (`diagnostics`, what didOpen and `check` run) and kept
 //! between edits (`DiagnosticsCache`, what didChange runs). The engine is timed twice: without
 //! context facts (an unsaved buffer) and with the facts of the file's directory, as the server
 //! passes them for a file on disk (the COPY/ADD rules only run with facts). The LSP round trip is
@@ -120,15 +121,17 @@ fn main() {
         return;
     }
 
-    let mut parse = Timing::default();
+    let (mut parse, mut open) = (Timing::default(), Timing::default());
     for _ in 0..rounds.min(20) {
         parse.time(|| std::hint::black_box(SourceFile::parse(&text)));
+        open.time(|| std::hint::black_box(Document::unparsed(&text, 1).snapshot()));
     }
     let (snapshot, scratch, kept, count) = keystrokes(&text, None, rounds, Only::All);
     let (_, scratch_facts, kept_facts, count_facts) = keystrokes(&text, Some(&facts), rounds, Only::All);
     println!(
         "{path}: {} lines, {} bytes, {rounds} rounds\n\
          full parse                               {}\n\
+         didOpen's document (rope, lines, parse)  {}\n\
          incremental parse                        {}\n\
          diagnostics, no context ({count:>5} found)   {}\n\
          kept diagnostics, no context             {}\n\
@@ -137,6 +140,7 @@ fn main() {
         text.lines().count(),
         text.len(),
         parse.row(),
+        open.row(),
         snapshot.row(),
         scratch.row(),
         kept.row(),

@@ -221,7 +221,7 @@ fn main() {
     // Whole-document rows reuse the file's top-level node list after their first run, as requests
     // on one version of a document do; this is what building it costs once per version.
     all.push(time("tree: top-level list (cold)", document_runs, |_| {
-        SourceFile::from_parts(text.as_str().into(), file.tree().clone()).top_level().len()
+        SourceFile::from_parts(std::sync::Arc::new(text.clone()), file.tree().clone()).top_level().len()
     }));
     let caps = CompletionOptions::default();
     all.push(time("completion", rounds, |i| completion(&file, completion_at[i % completion_at.len()], None, &config, &caps)));

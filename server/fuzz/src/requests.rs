@@ -67,21 +67,21 @@ pub const WHOLE_FILE: &[Request] = &[
         }
     }),
     ("documentSymbol", |s, _| {
-        fn walk(text: &str, symbols: &[symbols::DocumentSymbol<'_>]) {
-            for symbol in symbols {
-                check_range(text, &symbol.range, "symbol");
-                check_range(text, &symbol.selection_range, "symbol selection");
-                assert!(
-                    symbol.range.start <= symbol.selection_range.start && symbol.selection_range.end <= symbol.range.end,
-                    "selection {:?} outside symbol {:?} ({})",
-                    symbol.selection_range,
-                    symbol.range,
-                    symbol.name
-                );
-                walk(text, &symbol.children);
-            }
+        // The outline is a list where each symbol's children follow it one level deeper.
+        let mut depth = 0;
+        for symbol in symbols::document_symbols(&s.file) {
+            check_range(s.text(), &symbol.range, "symbol");
+            check_range(s.text(), &symbol.selection_range, "symbol selection");
+            assert!(
+                symbol.range.start <= symbol.selection_range.start && symbol.selection_range.end <= symbol.range.end,
+                "selection {:?} outside symbol {:?} ({})",
+                symbol.selection_range,
+                symbol.range,
+                symbol.name
+            );
+            assert!(symbol.depth <= depth, "{} is nested two levels below the symbol before it", symbol.name);
+            depth = symbol.depth + 1;
         }
-        walk(s.text(), &symbols::document_symbols(&s.file));
     }),
     ("foldingRange", |s, _| {
         for range in folding::folding_ranges(&s.file) {

@@ -32,6 +32,10 @@ pub struct CompletionOptions {
     pub snippets: bool,
     /// Markup and language of documentation.
     pub docs: DocOptions,
+    /// Items carry their documentation. Off for clients that fetch it for the item they show
+    /// (`completionItem/resolve`): a list after `${` can hold hundreds of variables, and their
+    /// documentation is a quarter of the answer.
+    pub documentation: bool,
     /// Kubefile (sealos rules) or plain Dockerfile.
     pub kind: FileKind,
     /// Images named elsewhere in the workspace (other build files), offered after FROM.
@@ -40,7 +44,13 @@ pub struct CompletionOptions {
 
 impl Default for CompletionOptions {
     fn default() -> CompletionOptions {
-        CompletionOptions { snippets: true, docs: DocOptions::default(), kind: FileKind::Kubefile, workspace_images: Vec::new() }
+        CompletionOptions {
+            snippets: true,
+            docs: DocOptions::default(),
+            documentation: true,
+            kind: FileKind::Kubefile,
+            workspace_images: Vec::new(),
+        }
     }
 }
 
@@ -209,8 +219,12 @@ impl<'a> Cx<'a> {
         self.caps.kind == FileKind::Kubefile
     }
 
-    fn doc(&self, markdown: Option<String>) -> Option<String> {
-        markdown.map(|md| self.caps.docs.render(&md))
+    /// `markdown` rendered for the client; not even written when items go without documentation.
+    fn doc(&self, markdown: impl FnOnce() -> Option<String>) -> Option<String> {
+        if !self.caps.documentation {
+            return None;
+        }
+        markdown().map(|md| self.caps.docs.render(&md))
     }
 
     /// The range of the word being typed: `len` bytes before the cursor, plus identifier-ish
@@ -272,7 +286,7 @@ impl<'a> Cx<'a> {
                 .enumerate()
                 .map(|(i, v)| {
                     let mut item = self.item(*v, CompletionKind::Value, range.clone(), *v, i);
-                    item.documentation = self.doc(docs::directive_markdown(doc.name, locale));
+                    item.documentation = self.doc(|| docs::directive_markdown(doc.name, locale));
                     item
                 })
                 .collect();
@@ -286,7 +300,7 @@ impl<'a> Cx<'a> {
             .enumerate()
             .map(|(i, doc)| {
                 let mut item = self.item(format!("{}=", doc.name), CompletionKind::Property, range.clone(), format!("{}=", doc.name), i);
-                item.documentation = self.doc(docs::directive_markdown(doc.name, locale));
+                item.documentation = self.doc(|| docs::directive_markdown(doc.name, locale));
                 item.retrigger = true;
                 item
             })
@@ -344,11 +358,7 @@ impl<'a> Cx<'a> {
             "ARG" => self.arg(current),
             "CMD" | "ENTRYPOINT" => self.command_forms(&keyword, &operands, current),
             "HEALTHCHECK" => {
-                if let Some(position) = words.done.iter().position(|w| w.eq_ignore_ascii_case("CMD")) {
-                    let _ = position;
-                    return Vec::new();
-                }
-                if words.done.iter().any(|w| w.eq_ignore_ascii_case("NONE")) {
+                if words.done.iter().any(|w| w.eq_ignore_ascii_case("CMD") || w.eq_ignore_ascii_case("NONE")) {
                     return Vec::new();
                 }
                 let range = self.word_range(current.len(), |c| c.is_ascii_alphabetic());
@@ -357,7 +367,7 @@ impl<'a> Cx<'a> {
                     .enumerate()
                     .map(|(i, word)| {
                         let mut item = self.item(*word, CompletionKind::Keyword, range.clone(), format!("{word} "), i);
-                        item.documentation = self.doc(docs::instruction_markdown("HEALTHCHECK", self.caps.docs.locale, self.sealos()));
+                        item.documentation = self.doc(|| docs::instruction_markdown("HEALTHCHECK", self.caps.docs.locale, self.sealos()));
                         item
                     })
                     .collect()
@@ -384,7 +394,7 @@ impl<'a> Cx<'a> {
             let doc = instruction_docs::find(keyword);
             let rank = keyword_rank(keyword, self.sealos()).unwrap_or(20 + i);
             let mut item = self.item(*keyword, CompletionKind::Keyword, range.clone(), format!("{keyword} "), rank);
-            item.documentation = self.doc(docs::instruction_markdown(keyword, locale, self.sealos()));
+            item.documentation = self.doc(|| docs::instruction_markdown(keyword, locale, self.sealos()));
             item.detail = if self.sealos() { docs::instruction_detail(keyword, locale) } else { None };
             item.deprecated = doc.is_some_and(|d| d.deprecated);
             item.retrigger = matches!(*keyword, "FROM" | "COPY" | "ADD" | "LABEL" | "ENV" | "ARG" | "HEALTHCHECK" | "ONBUILD")
@@ -425,7 +435,7 @@ impl<'a> Cx<'a> {
             let insert = if takes_value { format!("--{}=", flag.name) } else { format!("--{}", flag.name) };
             let mut item = self.item(format!("--{}", flag.name), CompletionKind::Property, range.clone(), insert, i);
             item.detail = doc.map(|d| d.syntax.to_string());
-            item.documentation = self.doc(docs::flag_markdown(keyword, flag.name, locale));
+            item.documentation = self.doc(|| docs::flag_markdown(keyword, flag.name, locale));
             item.retrigger = takes_value;
             items.push(item);
         }
@@ -455,7 +465,7 @@ impl<'a> Cx<'a> {
             .enumerate()
             .map(|(i, v)| {
                 let mut item = self.item(*v, CompletionKind::Value, range.clone(), *v, i);
-                item.documentation = self.doc(docs::flag_markdown(keyword, name, self.caps.docs.locale));
+                item.documentation = self.doc(|| docs::flag_markdown(keyword, name, self.caps.docs.locale));
                 item
             })
             .collect()
@@ -467,7 +477,7 @@ impl<'a> Cx<'a> {
             0 => {}
             1 => {
                 let mut item = self.item("AS", CompletionKind::Keyword, range, "AS ", 0);
-                item.documentation = self.doc(docs::instruction_markdown("FROM", self.caps.docs.locale, false));
+                item.documentation = self.doc(|| docs::instruction_markdown("FROM", self.caps.docs.locale, false));
                 return vec![item];
             }
             _ => return Vec::new(),
@@ -476,7 +486,7 @@ impl<'a> Cx<'a> {
         let mut items = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut scratch = self.item("scratch", CompletionKind::Keyword, range.clone(), "scratch", 0);
-        scratch.documentation = self.doc(Some(match locale {
+        scratch.documentation = self.doc(|| Some(match locale {
             docs::Locale::En => "An empty base image: the usual start of a Kubefile (a cluster image is a file tree).".to_string(),
             docs::Locale::ZhCn => "空的基础镜像：Kubefile 的常见开头（集群镜像只是一棵文件树）。".to_string(),
         }));
@@ -574,7 +584,7 @@ impl<'a> Cx<'a> {
             if dir.is_empty() && name == "registry" {
                 let count = distinct_images(facts);
                 item.detail = Some(docs::to_plain(&docs::images_saved(count, locale)));
-                item.documentation = self.doc(Some(if count > 0 { docs::images_saved(count, locale) } else { phrases::NO_IMAGES.get(locale).to_string() }));
+                item.documentation = self.doc(|| Some(if count > 0 { docs::images_saved(count, locale) } else { phrases::NO_IMAGES.get(locale).to_string() }));
             }
             items.push(item);
         }
@@ -606,7 +616,7 @@ impl<'a> Cx<'a> {
                 .enumerate()
                 .map(|(i, (value, doc))| {
                     let mut item = self.item(value.clone(), CompletionKind::EnumMember, range.clone(), format!("{value}{close}"), i);
-                    item.documentation = self.doc(doc);
+                    item.documentation = self.doc(|| doc);
                     item
                 })
                 .collect();
@@ -625,7 +635,7 @@ impl<'a> Cx<'a> {
             let rank = if doc.key.starts_with("apps.") { 30 + i } else { i };
             let mut item = self.item(doc.key, CompletionKind::Property, range.clone(), "", rank);
             item = self.snippet_item(item, &format!("{}={}", doc.key, doc.value_snippet));
-            item.documentation = self.doc(docs::label_markdown(doc.key, locale));
+            item.documentation = self.doc(|| docs::label_markdown(doc.key, locale));
             item.detail = Some(
                 instruction_docs::snippet_to_plain(doc.value_snippet)
                     .trim_matches('"')
@@ -650,7 +660,7 @@ impl<'a> Cx<'a> {
                 if let Some(root) = env::rootfs_key(key) {
                     let mut item = self.item(root.default, CompletionKind::Value, range.clone(), root.default, 0);
                     item.detail = Some(phrases::ROOTFS_DEFAULT.get(locale).to_string());
-                    item.documentation = self.doc(docs::env_markdown(key, locale));
+                    item.documentation = self.doc(|| docs::env_markdown(key, locale));
                     items.push(item);
                 }
             }
@@ -658,7 +668,7 @@ impl<'a> Cx<'a> {
                 let label = format!("${{{key}:-\"...\"}}");
                 let mut item = self.item(label, CompletionKind::Snippet, range, "", 1);
                 item = self.snippet_item(item, &format!("\\${{{key}:-\"${{1}}\"\\}}"));
-                item.documentation = self.doc(Some(match locale {
+                item.documentation = self.doc(|| Some(match locale {
                     docs::Locale::En => format!("A default that `sealos build --env {key}=...` can change; users still override it with `sealos run -e {key}=...`."),
                     docs::Locale::ZhCn => format!("可由 `sealos build --env {key}=...` 修改的默认值；用户仍可用 `sealos run -e {key}=...` 覆盖。"),
                 }));
@@ -687,7 +697,7 @@ impl<'a> Cx<'a> {
                 }
                 let mut item = self.item(key.name, CompletionKind::Constant, range.clone(), format!("{}={}", key.name, key.default), 10 + i);
                 item.detail = Some(format!("{}: {}", phrases::DEFAULT.get(locale), key.default));
-                item.documentation = self.doc(docs::env_markdown(key.name, locale));
+                item.documentation = self.doc(|| docs::env_markdown(key.name, locale));
                 items.push(item);
             }
         }
@@ -814,64 +824,53 @@ impl<'a> Cx<'a> {
         let text = self.file.text();
         let suffix = if close != ' ' && !text[range.end..].starts_with(close) { close.to_string() } else { String::new() };
         let locale = self.caps.docs.locale;
-        let mut items: Vec<CompletionItem> = Vec::new();
-        // The labels offered so far: a FROM line can see hundreds of global ARGs.
-        let mut offered: HashSet<String> = HashSet::new();
-        let mut push = |items: &mut Vec<CompletionItem>, name: &str, kind: CompletionKind, detail: Option<String>, doc: Option<String>, rank: usize| {
-            if !offered.insert(name.to_string()) {
-                return;
-            }
-            let mut item = self.item(name, kind, range.clone(), format!("{name}{suffix}"), rank);
-            item.detail = detail;
-            item.documentation = doc;
-            items.push(item);
-        };
         if run_time || escaped_label {
             let stage = stage_at(&self.model, self.offset);
             let definitions = stage.map(|stage| variables::stage_definitions(&self.model, stage, None, &variables::global_args(&self.model))).unwrap_or_default();
+            let mut offer = VariableItems::new(self, range, &suffix, definitions.len());
             for def in definitions.iter().rev().filter(|def| def.kind == DefinitionKind::Env) {
-                let line = self.file.line_index().line_of(def.key_node.start_byte()) + 1;
-                let doc = docs::defined_at(line, &definition_text(self.file, def), locale);
-                push(&mut items, &def.name, CompletionKind::Variable, def.value.as_ref().map(|v| format!("= {}", truncate(v))), self.doc(Some(doc)), 0);
+                offer.definition(def);
             }
             for name in &self.config.known_variables {
-                push(&mut items, name, CompletionKind::Variable, None, None, 1);
+                offer.name(name, CompletionKind::Variable, 1, || None, || None);
             }
             let rootfs_env = matches!(self.image_type(), Some(ImageType::Rootfs | ImageType::Patch)) || escaped_label;
             if rootfs_env && self.sealos() {
                 for key in env::ROOTFS_KEYS {
-                    push(&mut items, key.name, CompletionKind::Constant, Some(format!("= {}", key.default)), self.doc(docs::env_markdown(key.name, locale)), 2);
+                    offer.name(key.name, CompletionKind::Constant, 2, || Some(format!("= {}", key.default)), || docs::env_markdown(key.name, locale));
                 }
                 for name in env::BUILTINS {
-                    push(&mut items, name, CompletionKind::Constant, None, self.doc(docs::env_markdown(name, locale)), 3);
+                    offer.name(name, CompletionKind::Constant, 3, || None, || docs::env_markdown(name, locale));
                 }
             }
+            let mut items = offer.items;
             items.sort_by(|a, b| a.sort_text.cmp(&b.sort_text));
             return Some(items);
         }
-        let visible = variables::visible_at(&self.model, self.instruction_start());
+        // A FROM line sees the global ARGs (BuildKit): said here rather than found from where the
+        // instruction ends, since a FROM whose `${` is still being typed does not parse.
+        let visible = if keyword == "FROM" {
+            variables::global_args(&self.model)
+        } else {
+            variables::visible_at(&self.model, self.instruction_start())
+        };
+        let mut offer = VariableItems::new(self, range, &suffix, visible.len() + env::PREDEFINED_ARGS.len());
         for def in visible.iter().rev() {
-            let line = self.file.line_index().line_of(def.key_node.start_byte()) + 1;
-            let doc = docs::defined_at(line, &definition_text(self.file, def), locale);
-            push(&mut items, &def.name, CompletionKind::Variable, def.value.as_ref().map(|v| format!("= {}", truncate(v))), self.doc(Some(doc)), 0);
+            offer.definition(def);
         }
         for name in &self.config.known_variables {
-            push(&mut items, name, CompletionKind::Variable, None, None, 1);
+            offer.name(name, CompletionKind::Variable, 1, || None, || None);
         }
         for name in env::PREDEFINED_ARGS {
-            push(
-                &mut items,
-                name,
-                CompletionKind::Constant,
+            let detail = || {
                 Some(match locale {
                     docs::Locale::En => "predefined by BuildKit".to_string(),
                     docs::Locale::ZhCn => "BuildKit 预定义".to_string(),
-                }),
-                None,
-                5,
-            );
+                })
+            };
+            offer.name(name, CompletionKind::Constant, 5, detail, || None);
         }
-        Some(items)
+        Some(offer.items)
     }
 
     /// Start of the instruction holding the cursor (for variable visibility).
@@ -888,6 +887,52 @@ impl<'a> Cx<'a> {
                     self.offset
                 }
             })
+    }
+}
+
+/// Variable items, each name once (at its first offer: the latest definition). A FROM line can
+/// see hundreds of global ARGs; the detail and documentation of a name are only written for the
+/// offer that is kept.
+struct VariableItems<'c, 'a, 'n> {
+    cx: &'c Cx<'a>,
+    range: TextRange,
+    /// The closing `}` or `)` the insertion adds when the text lacks it.
+    suffix: &'c str,
+    offered: HashSet<&'n str>,
+    items: Vec<CompletionItem>,
+}
+
+impl<'c, 'a, 'n> VariableItems<'c, 'a, 'n> {
+    fn new(cx: &'c Cx<'a>, range: TextRange, suffix: &'c str, expected: usize) -> Self {
+        VariableItems { cx, range, suffix, offered: HashSet::with_capacity(expected), items: Vec::with_capacity(expected) }
+    }
+
+    /// An ENV or ARG the cursor sees.
+    fn definition(&mut self, def: &'n variables::Definition<'a>) {
+        let (cx, locale) = (self.cx, self.cx.caps.docs.locale);
+        let detail = || def.value.as_ref().map(|value| format!("= {}", truncate(value)));
+        let doc = || {
+            let line = cx.file.line_index().line_of(def.key_node.start_byte()) + 1;
+            Some(docs::defined_at(line, &definition_text(cx.file, def), locale))
+        };
+        self.name(&def.name, CompletionKind::Variable, 0, detail, doc);
+    }
+
+    fn name(
+        &mut self,
+        name: &'n str,
+        kind: CompletionKind,
+        rank: usize,
+        detail: impl FnOnce() -> Option<String>,
+        doc: impl FnOnce() -> Option<String>,
+    ) {
+        if !self.offered.insert(name) {
+            return;
+        }
+        let mut item = self.cx.item(name, kind, self.range.clone(), format!("{name}{}", self.suffix), rank);
+        item.detail = detail();
+        item.documentation = self.cx.doc(doc);
+        self.items.push(item);
     }
 }
 
@@ -941,13 +986,17 @@ fn sealos_dir_rank(name: &str) -> Option<usize> {
 }
 
 fn in_heredoc_body(file: &SourceFile, offset: usize) -> bool {
-    let Some(node) = file.root().descendant_for_byte_range(offset, offset) else { return false };
-    let mut node = Some(node);
-    while let Some(n) = node {
-        if matches!(n.kind(), "heredoc_body" | "heredoc_block") && n.start_byte() < offset {
+    // Down from the root through the nodes holding `offset`: `Node::parent` would search down
+    // from the root again for every level.
+    let mut cursor = file.root().walk();
+    while cursor.goto_first_child_for_byte(offset).is_some() {
+        let node = cursor.node();
+        if node.start_byte() > offset {
+            return false;
+        }
+        if matches!(node.kind(), "heredoc_body" | "heredoc_block") && node.start_byte() < offset {
             return true;
         }
-        node = n.parent();
     }
     false
 }
@@ -1135,6 +1184,48 @@ mod tests {
         assert!(doc.starts_with("WORKDIR\n\n"), "{doc}");
         assert!(doc.contains("sealos run 时："), "{doc}");
         assert!(!doc.contains('`'), "{doc}");
+    }
+
+    #[test]
+    fn from_lines_see_the_global_args_while_the_expansion_is_typed() {
+        for fixture in [
+            "ARG BASE=alpine\nFROM ${$0\n",
+            "ARG BASE=alpine\nFROM ${$0}\n",
+            "ARG BASE=alpine\nFROM $$0\n",
+            "ARG BASE=alpine\nFROM ${B$0} AS x\n",
+            "ARG BASE=alpine\nFROM scratch\nARG LOCAL=1\nFROM ${$0\n",
+        ] {
+            let found = labels(fixture);
+            assert_eq!(found.first().map(String::as_str), Some("BASE"), "{fixture}: {found:?}");
+            assert!(!found.contains(&"LOCAL".to_string()), "{fixture}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn items_without_documentation_are_the_same_items() {
+        let without = CompletionOptions { documentation: false, ..CompletionOptions::default() };
+        for fixture in [
+            "ARG GLOBAL=g\nFROM scratch\nENV A=1 A=2\nCOPY ${$0} /x\n",
+            "FROM scratch\nENV NAME=x\nCMD [\"$($0\"]\n",
+            "FROM scratch\n$0",
+            "FROM scratch\nLABEL sealos.io.type=$0",
+        ] {
+            let f = fixture::parse(fixture);
+            let documented = completion(&f.file, f.offset(), None, &Config::default(), &CompletionOptions::default());
+            let bare = completion(&f.file, f.offset(), None, &Config::default(), &without);
+            assert!(documented.iter().any(|item| item.documentation.is_some()), "{fixture}");
+            assert!(bare.iter().all(|item| item.documentation.is_none()), "{fixture}");
+            let undocumented: Vec<CompletionItem> =
+                documented.into_iter().map(|item| CompletionItem { documentation: None, ..item }).collect();
+            assert_eq!(bare, undocumented, "{fixture}");
+        }
+        // A name defined twice is offered once, at its latest definition.
+        let f = fixture::parse("FROM scratch\nENV A=1 A=2\nCOPY ${$0} /x\n");
+        let items = completion(&f.file, f.offset(), None, &Config::default(), &CompletionOptions::default());
+        let a: Vec<&CompletionItem> = items.iter().filter(|item| item.label == "A").collect();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].detail.as_deref(), Some("= 2"));
+        assert_eq!(a[0].documentation.as_deref(), Some("Defined at line 2: `ENV A=2`"));
     }
 
     #[test]
@@ -1434,6 +1525,10 @@ mod tests {
     #[test]
     fn nothing_in_heredoc_body() {
         check("FROM alpine\nRUN <<EOF\nCO$0\nEOF\n", expect![[""]]);
+        check("FROM alpine\nRUN <<EOF\necho $0\nEOF\n", expect![[""]]);
+        // After the terminator the next instruction completes.
+        assert!(labels("FROM alpine\nRUN <<EOF\necho\nEOF\nCO$0\n").contains(&"COPY".to_string()));
+        assert!(labels("FROM alpine\nRUN <<EOF\necho\nEOF\n$0").contains(&"COPY".to_string()));
     }
 
     #[test]

@@ -505,18 +505,10 @@ pub(crate) fn from_instructions(file: &SourceFile, range: TextRange) -> Vec<Node
     let mut found = Vec::new();
     let mut line = text[..range.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     while line < range.end.min(text.len()) {
-        let end = text[line..].find('\n').map_or(text.len(), |i| line + i);
-        let content = &text[line..end];
-        let trimmed = content.trim_start();
-        if trimmed.len() >= 4
-            && trimmed.as_bytes()[..4].eq_ignore_ascii_case(b"FROM")
-            && trimmed[4..].chars().next().is_none_or(char::is_whitespace)
-        {
-            let at = line + (content.len() - trimmed.len());
-            if at >= range.start {
-                if let Some(node) = top_level_at(file, at).filter(|n| n.kind() == "from_instruction" && n.start_byte() == at) {
-                    found.push(node);
-                }
+        let end = memchr::memchr(b'\n', &text.as_bytes()[line..]).map_or(text.len(), |i| line + i);
+        if let Some(at) = from_keyword(text, line, end).filter(|at| *at >= range.start) {
+            if let Some(node) = top_level_at(file, at).filter(|n| n.kind() == "from_instruction" && n.start_byte() == at) {
+                found.push(node);
             }
         }
         line = end + 1;
@@ -524,19 +516,39 @@ pub(crate) fn from_instructions(file: &SourceFile, range: TextRange) -> Vec<Node
     found
 }
 
+/// Where the line `text[line..end]` starts with the keyword `FROM` (any case, after whitespace,
+/// followed by whitespace or the end of the line). Completion after `--from=` or `${` on a big
+/// file scans thousands of lines: ASCII indentation is skipped byte by byte, and only the rare
+/// line indented with other whitespace goes through `str::trim_start`.
+fn from_keyword(text: &str, line: usize, end: usize) -> Option<usize> {
+    let bytes = &text.as_bytes()[..end];
+    let mut at = line;
+    while at < end && bytes[at].is_ascii() && char::from(bytes[at]).is_whitespace() {
+        at += 1;
+    }
+    if at < end && !bytes[at].is_ascii() {
+        let rest = &text[at..end];
+        at += rest.len() - rest.trim_start().len();
+    }
+    if !bytes.get(at..at + 4)?.eq_ignore_ascii_case(b"FROM") {
+        return None;
+    }
+    let after_is_space = match bytes.get(at + 4) {
+        None => true,
+        Some(byte) if byte.is_ascii() => char::from(*byte).is_whitespace(),
+        Some(_) => text[at + 4..end].chars().next().is_some_and(char::is_whitespace),
+    };
+    after_is_space.then_some(at)
+}
+
 /// The last FROM starting at or before `offset`.
 fn from_before(file: &SourceFile, offset: usize) -> Option<Node<'_>> {
     let text = file.text();
     let mut end = offset.min(text.len());
     loop {
-        let line = text[..end].rfind('\n').map_or(0, |i| i + 1);
-        let content = &text[line..text[line..].find('\n').map_or(text.len(), |i| line + i)];
-        let trimmed = content.trim_start();
-        if trimmed.len() >= 4
-            && trimmed.as_bytes()[..4].eq_ignore_ascii_case(b"FROM")
-            && trimmed[4..].chars().next().is_none_or(char::is_whitespace)
-        {
-            let at = line + (content.len() - trimmed.len());
+        let line = memchr::memrchr(b'\n', &text.as_bytes()[..end]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &text.as_bytes()[line..]).map_or(text.len(), |i| line + i);
+        if let Some(at) = from_keyword(text, line, line_end) {
             if at <= offset {
                 if let Some(node) = top_level_at(file, at).filter(|n| n.kind() == "from_instruction" && n.start_byte() == at) {
                     return Some(node);
@@ -1200,6 +1212,23 @@ mod tests {
         check_rename("FROM a AS x$0\nFROM b AS y\n", "Y", expect![[r#"
             error: a stage named `Y` already exists
         "#]]);
+    }
+
+    #[test]
+    fn from_lines_are_found_in_any_case_and_indentation_but_not_in_other_instructions() {
+        let text = "from a AS one\n \t FROM\tb AS two\n\u{a0}FrOm c\nFROMx\nRUN <<EOF\nFROM d\nEOF\nRUN echo \\\n  FROM e\n# FROM f\nFROM\u{3000}g\nFROM";
+        let file = SourceFile::parse(text);
+        let froms = from_instructions(&file, 0..text.len());
+        let lines: Vec<&str> = froms.iter().map(|from| file.node_text(*from).lines().next().unwrap()).collect();
+        // The grammar takes no Unicode space for a separator: those lines are no FROM.
+        assert_eq!(lines, ["from a AS one", "FROM\tb AS two", "FROM"]);
+        // The last FROM before an offset, and none before the first.
+        assert_eq!(from_before(&file, text.find("FROMx").unwrap()).map(|n| n.start_byte()), text.find("FROM\tb"));
+        assert_eq!(from_before(&file, 0).map(|n| n.start_byte()), Some(0));
+        let (names, bases): (Vec<_>, Vec<_>) =
+            stages_before(&file, text.find("RUN").unwrap()).into_iter().map(|(name, base, _)| (name, base)).unzip();
+        assert_eq!(names, [Some("one".to_string()), Some("two".to_string())]);
+        assert_eq!(bases, ["a", "b"]);
     }
 
     #[test]

@@ -22,8 +22,10 @@ pub enum SymbolKind {
     Directive,
 }
 
-/// Names and details borrow from the file text where they can (most instructions are one short
-/// line), so a 10,000-line outline does not allocate a string per symbol.
+/// One symbol of the outline. The outline is a list in document order where each symbol's
+/// children follow it, one level deeper; names and details borrow from the file text where they
+/// can (most instructions are one short line), so a 10,000-line outline does not allocate a string
+/// per symbol.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentSymbol<'a> {
     pub name: Cow<'a, str>,
@@ -34,58 +36,72 @@ pub struct DocumentSymbol<'a> {
     pub range: TextRange,
     /// The part to reveal and select (inside `range`).
     pub selection_range: TextRange,
-    pub children: Vec<DocumentSymbol<'a>>,
+    /// 0 at the top level; a symbol's children have its depth + 1.
+    pub depth: usize,
 }
 
-/// The outline of a Kubefile, in one pass over the top-level nodes (with a cursor over the
-/// children of ENV/ARG/LABEL/ONBUILD), comparing kind ids.
+/// The outline of a Kubefile as a list (see [`DocumentSymbol`]).
 pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
+    let mut symbols = Vec::new();
+    outline(file, |symbol| symbols.push(symbol));
+    symbols
+}
+
+/// The outline of a Kubefile, symbol by symbol in document order (each symbol before its
+/// children), without building it: the LSP layer writes a 10,000-line file's 9,000 symbols
+/// straight into its answer. One pass over the top-level nodes, comparing kind ids, with a cursor
+/// over the children of ENV/ARG/LABEL/ONBUILD.
+pub fn outline<'a>(file: &'a SourceFile, mut emit: impl FnMut(DocumentSymbol<'a>)) {
     let kinds = KindIds::get();
-    let mut out = Vec::new();
-    let mut stage: Option<DocumentSymbol<'_>> = None;
+    let top_level = file.top_level();
+    let mut in_stage = false;
     let mut stages = 0;
     let mut cursor = file.root().walk();
-    for &node in file.top_level() {
+    for (index, &node) in top_level.iter().enumerate() {
         let kind = node.kind_id();
         if kind == kinds.parser_directive {
             let text = file.node_text(node).trim_start_matches('#').trim();
             let (name, value) = text.split_once('=').unwrap_or((text, ""));
-            out.push(DocumentSymbol {
+            emit(DocumentSymbol {
                 name: Cow::Borrowed(name.trim()),
                 detail: Some(Cow::Borrowed(value.trim())),
                 kind: SymbolKind::Directive,
                 deprecated: false,
                 range: node.byte_range(),
                 selection_range: node.byte_range(),
-                children: Vec::new(),
+                depth: 0,
             });
         } else if kinds.is_instruction(kind) {
-            cursor.reset(node);
-            let symbol = instruction_symbol(file, kinds, node, &mut cursor);
             if kind == kinds.from_instruction {
-                out.extend(stage.take());
+                // The stage runs to its last instruction before the next FROM.
+                let mut end = node.end_byte();
+                for &next in &top_level[index + 1..] {
+                    let next_kind = next.kind_id();
+                    if next_kind == kinds.from_instruction {
+                        break;
+                    }
+                    if kinds.is_instruction(next_kind) {
+                        end = next.end_byte();
+                    }
+                }
                 let name = node.child_by_field_name("as");
                 let image = node.child_by_field_name("image");
-                stage = Some(DocumentSymbol {
+                emit(DocumentSymbol {
                     name: name.map_or_else(|| Cow::Owned(format!("stage {stages}")), |n| text_of(file, n)),
                     detail: Some(Cow::Owned(format!("FROM {}", image.map_or(Cow::Borrowed(""), |n| text_of(file, n))))),
                     kind: SymbolKind::Stage,
                     deprecated: false,
-                    range: node.byte_range(),
+                    range: node.start_byte()..end,
                     selection_range: name.or(image).unwrap_or(node).byte_range(),
-                    children: vec![symbol],
+                    depth: 0,
                 });
+                in_stage = true;
                 stages += 1;
-            } else if let Some(open) = stage.as_mut() {
-                open.range.end = node.end_byte();
-                open.children.push(symbol);
-            } else {
-                out.push(symbol);
             }
+            cursor.reset(node);
+            instruction_symbols(file, kinds, node, usize::from(in_stage), &mut cursor, &mut emit);
         }
     }
-    out.extend(stage);
-    out
 }
 
 /// The literal text of a word; plain words (the common case) borrowed, without walking their
@@ -93,22 +109,26 @@ pub fn document_symbols(file: &SourceFile) -> Vec<DocumentSymbol<'_>> {
 fn text_of<'a>(file: &'a SourceFile, node: Node<'_>) -> Cow<'a, str> {
     let text = &file.text()[node.byte_range()];
     // Only quotes, escapes and line continuations make the literal text differ from the text.
-    if !text.contains(['"', '\'', '\\', '`']) || node.child_count() == 0 {
+    if !text.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`')) || node.child_count() == 0 {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(ast::literal_text(file, node))
     }
 }
 
-/// The symbol of the instruction under `cursor` (the cursor is left where it was).
-fn instruction_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, node: Node<'_>, cursor: &mut TreeCursor<'_>) -> DocumentSymbol<'a> {
+/// The symbol of the instruction under `cursor`, then its children (the cursor is left where it
+/// was).
+fn instruction_symbols<'a>(
+    file: &'a SourceFile,
+    kinds: &KindIds,
+    node: Node<'_>,
+    depth: usize,
+    cursor: &mut TreeCursor<'_>,
+    emit: &mut impl FnMut(DocumentSymbol<'a>),
+) {
     let kind = node.kind_id();
     let text = file.text();
     let (start, end) = (node.start_byte(), node.end_byte());
-    // The keyword is the leading word of the instruction (read from the text: no tree descent).
-    let word = text[start..end].bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-    let mut keyword_range = start..start + word;
-    let mut children = Vec::new();
     let pair_kind = if kind == kinds.label_instruction {
         Some(SymbolKind::Label)
     } else if kind == kinds.env_instruction || kind == kinds.arg_instruction {
@@ -117,32 +137,14 @@ fn instruction_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, node: Node<'_>,
         None
     };
     let onbuild = kind == kinds.onbuild_instruction;
-    if (pair_kind.is_some() || onbuild) && cursor.goto_first_child() {
-        keyword_range = cursor.node().byte_range();
-        while cursor.goto_next_sibling() {
-            let child = cursor.node();
-            let child_kind = child.kind_id();
-            match pair_kind {
-                Some(symbol_kind) if child_kind == kinds.key_value_pair => {
-                    if let Some(symbol) = pair_symbol(file, kinds, child, symbol_kind, cursor) {
-                        children.push(symbol);
-                    }
-                }
-                Some(symbol_kind) if child_kind == kinds.arg_name => children.push(DocumentSymbol {
-                    name: text_of(file, child),
-                    detail: None,
-                    kind: symbol_kind,
-                    deprecated: false,
-                    range: child.byte_range(),
-                    selection_range: child.byte_range(),
-                    children: Vec::new(),
-                }),
-                None if kinds.is_instruction(child_kind) => children.push(instruction_symbol(file, kinds, child, cursor)),
-                _ => {}
-            }
-        }
-        cursor.goto_parent();
-    }
+    let has_children = (pair_kind.is_some() || onbuild) && cursor.goto_first_child();
+    // The keyword is the leading word of the instruction: its first child when the children are
+    // visited anyway, else read from the text (no tree descent).
+    let keyword_range = if has_children {
+        cursor.node().byte_range()
+    } else {
+        start..start + text[start..end].bytes().take_while(|b| b.is_ascii_alphabetic()).count()
+    };
     // Keywords match case-insensitively: the text upper-cased is the instruction's name.
     let keyword = &text[keyword_range.clone()];
     let name = if keyword.bytes().any(|b| b.is_ascii_lowercase()) {
@@ -151,20 +153,53 @@ fn instruction_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, node: Node<'_>,
         Cow::Borrowed(keyword)
     };
     let detail = summary(&text[keyword_range.end.min(end)..end]);
-    DocumentSymbol {
+    emit(DocumentSymbol {
         deprecated: kind == kinds.maintainer_instruction,
         name,
         detail: (!detail.is_empty()).then_some(detail),
         kind: SymbolKind::Instruction,
         range: start..end,
         selection_range: keyword_range,
-        children,
+        depth,
+    });
+    if !has_children {
+        return;
     }
+    while cursor.goto_next_sibling() {
+        let child = cursor.node();
+        let child_kind = child.kind_id();
+        match pair_kind {
+            Some(symbol_kind) if child_kind == kinds.key_value_pair => {
+                if let Some(symbol) = pair_symbol(file, kinds, child, symbol_kind, depth + 1, cursor) {
+                    emit(symbol);
+                }
+            }
+            Some(symbol_kind) if child_kind == kinds.arg_name => emit(DocumentSymbol {
+                name: text_of(file, child),
+                detail: None,
+                kind: symbol_kind,
+                deprecated: false,
+                range: child.byte_range(),
+                selection_range: child.byte_range(),
+                depth: depth + 1,
+            }),
+            None if kinds.is_instruction(child_kind) => instruction_symbols(file, kinds, child, depth + 1, cursor, emit),
+            _ => {}
+        }
+    }
+    cursor.goto_parent();
 }
 
 /// `key`, then `=` and/or `value`: the first and the last children of a pair (the cursor is left
 /// on the pair).
-fn pair_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, pair: Node<'_>, symbol_kind: SymbolKind, cursor: &mut TreeCursor<'_>) -> Option<DocumentSymbol<'a>> {
+fn pair_symbol<'a>(
+    file: &'a SourceFile,
+    kinds: &KindIds,
+    pair: Node<'_>,
+    symbol_kind: SymbolKind,
+    depth: usize,
+    cursor: &mut TreeCursor<'_>,
+) -> Option<DocumentSymbol<'a>> {
     // `KEY=value` with a plain key and value (the common case): the key is the text before the
     // `=` and the value the text after it, read without visiting the pair's children.
     let range = pair.byte_range();
@@ -172,11 +207,11 @@ fn pair_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, pair: Node<'_>, symbol
     if let Some(equals) = text.find('=') {
         let (key, value) = (&text[..equals], &text[equals + 1..]);
         // Quotes, escapes and line breaks are what make a word's literal text differ from its text.
-        let plain = |word: &str| !word.contains(['"', '\'', '\\', '`', ' ', '\t', '\r', '\n']);
+        let plain = |word: &str| !word.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`' | b' ' | b'\t' | b'\r' | b'\n'));
         // A value in double quotes is its content when that has nothing to unquote or expand
         // (`"application"`: a LABEL value as it is usually written).
         let value = match value.strip_prefix('"').and_then(|quoted| quoted.strip_suffix('"')) {
-            Some(content) if !content.contains(['"', '\\', '`', '$', '\r', '\n']) => Some(content),
+            Some(content) if !content.bytes().any(|b| matches!(b, b'"' | b'\\' | b'`' | b'$' | b'\r' | b'\n')) => Some(content),
             _ => plain(value).then_some(value),
         };
         if let Some(value) = value.filter(|_| !key.is_empty() && plain(key)) {
@@ -187,7 +222,7 @@ fn pair_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, pair: Node<'_>, symbol
                 deprecated: false,
                 range: range.clone(),
                 selection_range: range.start..range.start + equals,
-                children: Vec::new(),
+                depth,
             });
         }
     }
@@ -214,7 +249,7 @@ fn pair_symbol<'a>(file: &'a SourceFile, kinds: &KindIds, pair: Node<'_>, symbol
         deprecated: false,
         range: pair.byte_range(),
         selection_range: key.byte_range(),
-        children: Vec::new(),
+        depth,
     })
 }
 
@@ -243,8 +278,13 @@ fn summary(text: &str) -> Cow<'_, str> {
         }
         // Copied a line at a time: the last character that fits becomes the ellipsis.
         let room = MAX_CHARS - 1 - count;
-        match line.char_indices().nth(room) {
-            Some((cut, _)) => {
+        let cut = if line.is_ascii() {
+            (line.len() > room).then_some(room)
+        } else {
+            line.char_indices().nth(room).map(|(cut, _)| cut)
+        };
+        match cut {
+            Some(cut) => {
                 out.push_str(&line[..cut]);
                 out.push('…');
                 return Cow::Owned(out);
@@ -334,11 +374,11 @@ mod tests {
     use super::*;
     use crate::analysis::fixture;
 
-    fn render(file: &SourceFile, symbols: &[DocumentSymbol], depth: usize, out: &mut String) {
+    fn render(file: &SourceFile, symbols: &[DocumentSymbol], out: &mut String) {
         for symbol in symbols {
             out.push_str(&format!(
                 "{}{:?} {}{} {} sel={}{}\n",
-                "  ".repeat(depth),
+                "  ".repeat(symbol.depth),
                 symbol.kind,
                 symbol.name,
                 symbol.detail.as_deref().map(|d| format!(" [{d}]")).unwrap_or_default(),
@@ -346,7 +386,6 @@ mod tests {
                 fixture::range(file, &symbol.selection_range),
                 if symbol.deprecated { " deprecated" } else { "" },
             ));
-            render(file, &symbol.children, depth + 1, out);
         }
     }
 
@@ -356,7 +395,7 @@ mod tests {
             "# escape=\\\nARG BASE=alpine\nFROM ${BASE} AS build\nRUN make \\\n    all\nFROM scratch\nLABEL sealos.io.type=\"application\" \\\n      version=v1\nENV NAME=${NAME:-\"nginx\"} NS=default\nCOPY --from=build /out /\nMAINTAINER me\nONBUILD COPY a b\nCMD [\"helm upgrade -i $(NAME)\"]\n",
         );
         let mut out = String::new();
-        render(&file, &document_symbols(&file), 0, &mut out);
+        render(&file, &document_symbols(&file), &mut out);
         expect![[r#"
             Directive escape [\] 1:1-1:11 sel=1:1-1:11
             Instruction ARG [BASE=alpine] 2:1-2:16 sel=2:1-2:4
@@ -399,7 +438,7 @@ mod tests {
     fn broken_file_still_has_an_outline() {
         let file = SourceFile::parse("FROM scratch\nCOPY [\"a\nENV\nFOO bar\n");
         let mut out = String::new();
-        render(&file, &document_symbols(&file), 0, &mut out);
+        render(&file, &document_symbols(&file), &mut out);
         expect![[r#"
             Stage stage 0 [FROM scratch] 1:1-4:8 sel=1:6-1:13
               Instruction FROM [scratch] 1:1-1:13 sel=1:1-1:5

@@ -32,6 +32,9 @@ pub struct Negotiated {
     pub locale: Locale,
     /// Completion items may be snippets.
     pub snippets: bool,
+    /// The client fetches a completion item's documentation with `completionItem/resolve` when
+    /// it shows the item, so lists go without it.
+    pub completion_resolve: bool,
     /// Documentation formats per feature (Markdown only when the client lists it).
     pub completion_markup: Markup,
     pub hover_markup: Markup,
@@ -118,6 +121,9 @@ impl Negotiated {
                 .unwrap_or(false),
             locale: Locale::En,
             snippets: completion_item.and_then(|item| item.snippet_support).unwrap_or(false),
+            completion_resolve: completion_item
+                .and_then(|item| item.resolve_support.as_ref())
+                .is_some_and(|resolve| resolve.properties.iter().any(|property| property == "documentation")),
             completion_markup: markup(completion_item.and_then(|item| item.documentation_format.as_ref())),
             hover_markup: markup(
                 text_document.and_then(|td| td.hover.as_ref()).and_then(|h| h.content_format.as_ref()),
@@ -223,7 +229,7 @@ pub fn server_capabilities(negotiated: &Negotiated) -> lsp::ServerCapabilities {
         }),
         completion_provider: Some(lsp::CompletionOptions {
             trigger_characters: Some(strings(completion::TRIGGER_CHARACTERS)),
-            resolve_provider: Some(false),
+            resolve_provider: Some(negotiated.completion_resolve),
             ..Default::default()
         }),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
@@ -314,6 +320,21 @@ mod tests {
         assert_eq!(caps.execute_command_provider.unwrap().commands, commands::COMMANDS);
         assert!(!negotiated.snippets && negotiated.hover_markup == Markup::PlainText);
         assert_eq!(caps.rename_provider, Some(lsp::OneOf::Left(true)));
+    }
+
+    #[test]
+    fn completion_documentation_is_resolved_only_for_clients_that_resolve_it() {
+        let resolve = |properties: serde_json::Value| {
+            let negotiated = Negotiated::from_client(&client(serde_json::json!({
+                "textDocument": {"completion": {"completionItem": {"resolveSupport": {"properties": properties}}}}
+            })));
+            let provider = server_capabilities(&negotiated).completion_provider.unwrap();
+            assert_eq!(provider.resolve_provider, Some(negotiated.completion_resolve));
+            negotiated.completion_resolve
+        };
+        assert!(resolve(serde_json::json!(["detail", "documentation"])));
+        assert!(!resolve(serde_json::json!(["additionalTextEdits", "command"])));
+        assert!(!Negotiated::from_client(&client(serde_json::json!({}))).completion_resolve);
     }
 
     #[test]

@@ -4,11 +4,11 @@
 //! columns counted in the negotiated encoding. Conversions clamp instead of failing, so a
 //! position a client computed on other text never panics.
 
-use std::{collections::HashMap, ops::Range, path::Path, str::FromStr, sync::LazyLock};
+use std::{collections::HashMap, ops::Range, path::Path, str::FromStr, sync::{LazyLock, Mutex}};
 
 use tower_lsp_server::ls_types as lsp;
 
-use super::capabilities::Negotiated;
+use super::{capabilities::Negotiated, json};
 use crate::{
     analysis::{
         actions, code_lens,
@@ -77,10 +77,12 @@ fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-/// The documentation link of a code, e.g. `…/docs/diagnostics.md#unknown-label`.
-pub fn code_href(code: &str) -> Option<lsp::Uri> {
-    static BASE: LazyLock<String> = LazyLock::new(|| format!("{DOCS_URL}#"));
-    lsp::Uri::from_str(&format!("{}{code}", *BASE)).ok()
+/// The documentation link of a code, e.g. `…/docs/diagnostics.md#unknown-label`; parsed once per
+/// code (a big file's analysis converts hundreds of diagnostics on every keystroke).
+fn code_href(code: &'static str) -> Option<lsp::Uri> {
+    static PARSED: LazyLock<Mutex<HashMap<&'static str, Option<lsp::Uri>>>> = LazyLock::new(Mutex::default);
+    let mut parsed = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    parsed.entry(code).or_insert_with(|| lsp::Uri::from_str(&format!("{DOCS_URL}#{code}")).ok()).clone()
 }
 
 pub fn diagnostic(file: &SourceFile, diagnostic: &Diagnostic, encoding: PositionEncoding) -> lsp::Diagnostic {
@@ -204,17 +206,45 @@ fn completion_kind(kind: CompletionKind) -> lsp::CompletionItemKind {
 /// VS Code's command that opens the suggestion list again (after a keyword, a `--flag=`, ...).
 const TRIGGER_SUGGEST: &str = "editor.action.triggerSuggest";
 
-/// A completion item; the edit range comes from `file` (the text the completion was asked on).
-pub fn completion_item(file: &SourceFile, item: CompletionItem, negotiated: &Negotiated) -> lsp::CompletionItem {
+/// Completion items; edit ranges come from `file` (the text the completion was asked on). `list`
+/// is the id of the list whose items the client resolves (`completionItem/resolve`), if it does.
+pub fn completion_items(
+    file: &SourceFile,
+    items: Vec<CompletionItem>,
+    negotiated: &Negotiated,
+    list: Option<u64>,
+) -> Vec<lsp::CompletionItem> {
+    // Items mostly share one edit range (the word at the cursor): each distinct range is
+    // converted once, not once per item of a list of hundreds.
+    let mut converted: Option<(Range<usize>, lsp::Range)> = None;
+    items
+        .into_iter()
+        .map(|item| {
+            let edit_range = match &converted {
+                Some((bytes, range)) if *bytes == item.edit_range => *range,
+                _ => {
+                    let edit_range = range(file, &item.edit_range, negotiated.encoding);
+                    converted = Some((item.edit_range.clone(), edit_range));
+                    edit_range
+                }
+            };
+            completion_item(item, edit_range, negotiated, list)
+        })
+        .collect()
+}
+
+fn completion_item(
+    item: CompletionItem,
+    edit_range: lsp::Range,
+    negotiated: &Negotiated,
+    list: Option<u64>,
+) -> lsp::CompletionItem {
     let documentation = documentation(item.documentation, negotiated.completion_markup);
     lsp::CompletionItem {
         kind: Some(completion_kind(item.kind)),
         detail: item.detail,
         documentation,
-        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
-            range: range(file, &item.edit_range, negotiated.encoding),
-            new_text: item.insert_text,
-        })),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range: edit_range, new_text: item.insert_text })),
         insert_text_format: Some(if item.is_snippet {
             lsp::InsertTextFormat::SNIPPET
         } else {
@@ -231,6 +261,7 @@ pub fn completion_item(file: &SourceFile, item: CompletionItem, negotiated: &Neg
             arguments: None,
         }),
         label: item.label,
+        data: list.map(serde_json::Value::from),
         ..Default::default()
     }
 }
@@ -242,7 +273,7 @@ pub fn hover(file: &SourceFile, hover: Hover, markup: Markup, encoding: Position
     }
 }
 
-fn documentation(text: Option<String>, markup: Markup) -> Option<lsp::Documentation> {
+pub fn documentation(text: Option<String>, markup: Markup) -> Option<lsp::Documentation> {
     text.map(|text| match markup {
         Markup::Markdown => lsp::Documentation::MarkupContent(markup_content(text, Markup::Markdown)),
         Markup::PlainText => lsp::Documentation::String(text),
@@ -350,58 +381,142 @@ fn symbol_kind(kind: symbols::SymbolKind) -> lsp::SymbolKind {
     }
 }
 
-fn document_symbol(file: &SourceFile, symbol: DocumentSymbol<'_>, encoding: PositionEncoding) -> lsp::DocumentSymbol {
-    #[allow(deprecated)] // `deprecated` is a required field of the struct; we set `tags` instead.
-    lsp::DocumentSymbol {
-        name: symbol.name.into_owned(),
-        detail: symbol.detail.map(|detail| detail.into_owned()),
-        kind: symbol_kind(symbol.kind),
-        tags: symbol.deprecated.then(|| vec![lsp::SymbolTag::DEPRECATED]),
-        deprecated: None,
-        range: range(file, &symbol.range, encoding),
-        selection_range: range(file, &symbol.selection_range, encoding),
-        children: (!symbol.children.is_empty())
-            .then(|| symbol.children.into_iter().map(|child| document_symbol(file, child, encoding)).collect()),
+/// The hierarchical outline (`DocumentSymbol[]`) written as JSON straight from the analysis'
+/// symbols as they come, with no LSP types in between: a 10,000-line file has 9,000 symbols and a
+/// 2 MB answer, where building the `lsp::DocumentSymbol` tree and serialising it costs more than
+/// the analysis. Writes what serde writes for that tree (a test compares them).
+pub struct DocumentSymbolWriter<'w, 'f> {
+    out: &'w mut Vec<u8>,
+    positions: Positions<'f>,
+    /// Symbols whose object is still open; all but the innermost have an open `children` array.
+    open: usize,
+}
+
+impl<'w, 'f> DocumentSymbolWriter<'w, 'f> {
+    pub fn new(out: &'w mut Vec<u8>, file: &'f SourceFile, encoding: PositionEncoding) -> Self {
+        out.push(b'[');
+        DocumentSymbolWriter { out, positions: Positions::new(file, encoding), open: 0 }
+    }
+
+    /// The next symbol of the outline, in the order `symbols::outline` gives them (a symbol's
+    /// depth is at most one more than the one before it).
+    pub fn symbol(&mut self, symbol: DocumentSymbol<'_>) {
+        let first_child = self.open == symbol.depth && symbol.depth > 0;
+        let first = self.open == 0;
+        self.close_to(symbol.depth);
+        let range = self.positions.range(&symbol.range);
+        let selection_range = self.positions.range(&symbol.selection_range);
+        let out = &mut *self.out;
+        if first_child {
+            out.extend_from_slice(br#","children":["#);
+        } else if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"name":"#);
+        json::write_str(out, &symbol.name);
+        if let Some(detail) = &symbol.detail {
+            out.extend_from_slice(br#","detail":"#);
+            json::write_str(out, detail);
+        }
+        out.extend_from_slice(br#","kind":"#);
+        json::write_json(out, &symbol_kind(symbol.kind));
+        if symbol.deprecated {
+            out.extend_from_slice(br#","tags":"#);
+            json::write_json(out, &[lsp::SymbolTag::DEPRECATED]);
+        }
+        out.extend_from_slice(br#","range":"#);
+        json::write_range_and_selection(out, &range, &selection_range);
+        self.open = symbol.depth + 1;
+    }
+
+    /// Closes the symbols deeper than `depth`.
+    fn close_to(&mut self, depth: usize) {
+        let innermost = self.open;
+        while self.open > depth {
+            if self.open < innermost {
+                self.out.push(b']');
+            }
+            self.out.push(b'}');
+            self.open -= 1;
+        }
+    }
+
+    pub fn finish(mut self) {
+        self.close_to(0);
+        self.out.push(b']');
     }
 }
 
-fn flatten_symbols(
+/// The outline for clients without hierarchical symbols: flat, each symbol with the name of its
+/// parent as container.
+pub fn symbol_information(
     file: &SourceFile,
     uri: &lsp::Uri,
-    symbols: Vec<DocumentSymbol<'_>>,
-    container: Option<&str>,
+    symbols: &[DocumentSymbol<'_>],
     encoding: PositionEncoding,
-    out: &mut Vec<lsp::SymbolInformation>,
-) {
-    for symbol in symbols {
-        let name = symbol.name.into_owned();
-        #[allow(deprecated)] // `deprecated` is a required field of the struct; we set `tags` instead.
-        out.push(lsp::SymbolInformation {
-            name: name.clone(),
-            kind: symbol_kind(symbol.kind),
-            tags: symbol.deprecated.then(|| vec![lsp::SymbolTag::DEPRECATED]),
-            deprecated: None,
-            location: lsp::Location { uri: uri.clone(), range: range(file, &symbol.range, encoding) },
-            container_name: container.map(str::to_owned),
-        });
-        flatten_symbols(file, uri, symbol.children, Some(&name), encoding, out);
-    }
+) -> Vec<lsp::SymbolInformation> {
+    let mut positions = Positions::new(file, encoding);
+    // The names of the symbols enclosing the current one, by depth.
+    let mut parents: Vec<&str> = Vec::new();
+    symbols
+        .iter()
+        .map(|symbol| {
+            parents.truncate(symbol.depth);
+            #[allow(deprecated)] // `deprecated` is a required field of the struct; we set `tags` instead.
+            let information = lsp::SymbolInformation {
+                name: symbol.name.clone().into_owned(),
+                kind: symbol_kind(symbol.kind),
+                tags: symbol.deprecated.then(|| vec![lsp::SymbolTag::DEPRECATED]),
+                deprecated: None,
+                location: lsp::Location { uri: uri.clone(), range: positions.range(&symbol.range) },
+                container_name: parents.last().map(|&name| name.to_owned()),
+            };
+            parents.push(&symbol.name);
+            information
+        })
+        .collect()
 }
 
-/// The outline as a tree, or flattened with container names for clients without hierarchy.
-pub fn document_symbols(
-    file: &SourceFile,
-    uri: &lsp::Uri,
-    symbols: Vec<DocumentSymbol<'_>>,
-    hierarchical: bool,
+/// Positions of offsets that mostly grow (a document-order walk): the line is found by stepping
+/// from the last one, by binary search only after a jump.
+struct Positions<'f> {
+    file: &'f SourceFile,
     encoding: PositionEncoding,
-) -> lsp::DocumentSymbolResponse {
-    if hierarchical {
-        lsp::DocumentSymbolResponse::Nested(symbols.into_iter().map(|s| document_symbol(file, s, encoding)).collect())
-    } else {
-        let mut flat = Vec::new();
-        flatten_symbols(file, uri, symbols, None, encoding, &mut flat);
-        lsp::DocumentSymbolResponse::Flat(flat)
+    line: usize,
+}
+
+impl<'f> Positions<'f> {
+    fn new(file: &'f SourceFile, encoding: PositionEncoding) -> Self {
+        Positions { file, encoding, line: 0 }
+    }
+
+    fn position(&mut self, offset: usize) -> lsp::Position {
+        let index = self.file.line_index();
+        let text = self.file.text();
+        let offset = offset.min(text.len());
+        if offset < index.line_start(self.line) {
+            self.line = index.line_of(offset);
+        }
+        let mut steps = 0;
+        while offset >= index.line_start(self.line + 1) && self.line + 1 < index.line_count() {
+            // A few lines on at most; further is a jump.
+            if steps == 4 {
+                self.line = index.line_of(offset);
+                break;
+            }
+            self.line += 1;
+            steps += 1;
+        }
+        let prefix = &text.as_bytes()[index.line_start(self.line)..offset];
+        if !prefix.is_ascii() {
+            // Columns count characters (and clamp inside one): the general conversion.
+            return position(self.file, offset, self.encoding);
+        }
+        lsp::Position { line: self.line as u32, character: prefix.len() as u32 }
+    }
+
+    fn range(&mut self, range: &Range<usize>) -> lsp::Range {
+        lsp::Range { start: self.position(range.start), end: self.position(range.end) }
     }
 }
 
@@ -439,6 +554,18 @@ pub fn semantic_tokens_edit(edit: SemanticTokensEdit) -> lsp::SemanticTokensEdit
         delete_count: edit.delete_count,
         data: Some(semantic_token_data(&edit.data)),
     }
+}
+
+/// A full token set as the protocol's `SemanticTokens` JSON, written straight from the
+/// relative-encoded numbers: a 10,000-line file has 30,000 tokens, and a `lsp::SemanticToken`
+/// struct per token, serialised field by field, costs as much again as the analysis. Writes what
+/// serde writes for the protocol's type (a test compares them).
+pub fn write_semantic_tokens(out: &mut Vec<u8>, result_id: &str, data: &[u32]) {
+    out.extend_from_slice(br#"{"resultId":"#);
+    json::write_str(out, result_id);
+    out.extend_from_slice(br#","data":"#);
+    json::write_u32s(out, data);
+    out.push(b'}');
 }
 
 /// Relative-encoded token numbers as the protocol's token structs (serialised back to numbers).
@@ -586,5 +713,86 @@ mod tests {
             end: lsp::Position { line: 99, character: 99 },
         };
         assert_eq!(text_range(&file, far, PositionEncoding::Utf8), file.text().len()..file.text().len());
+    }
+
+    /// The LSP tree of an outline, built the plain way: what the writer must produce the JSON of.
+    #[allow(deprecated)] // `deprecated` is a required field of the struct
+    fn symbol_tree(file: &SourceFile, symbols: &[DocumentSymbol<'_>], encoding: PositionEncoding) -> Vec<lsp::DocumentSymbol> {
+        fn attach(symbol: lsp::DocumentSymbol, open: &mut [lsp::DocumentSymbol], roots: &mut Vec<lsp::DocumentSymbol>) {
+            match open.last_mut() {
+                Some(parent) => parent.children.get_or_insert_with(Vec::new).push(symbol),
+                None => roots.push(symbol),
+            }
+        }
+        let (mut open, mut roots) = (Vec::new(), Vec::new());
+        for symbol in symbols {
+            while open.len() > symbol.depth {
+                let done = open.pop().unwrap();
+                attach(done, &mut open, &mut roots);
+            }
+            open.push(lsp::DocumentSymbol {
+                name: symbol.name.to_string(),
+                detail: symbol.detail.as_ref().map(|detail| detail.to_string()),
+                kind: symbol_kind(symbol.kind),
+                tags: symbol.deprecated.then(|| vec![lsp::SymbolTag::DEPRECATED]),
+                deprecated: None,
+                range: range(file, &symbol.range, encoding),
+                selection_range: range(file, &symbol.selection_range, encoding),
+                children: None,
+            });
+        }
+        while let Some(done) = open.pop() {
+            attach(done, &mut open, &mut roots);
+        }
+        roots
+    }
+
+    #[test]
+    fn outlines_are_written_as_serde_writes_their_lsp_tree() {
+        let generated: String = (0..300)
+            .map(|n| format!("FROM alpine AS s{n}\nENV A{n}=1 \\\n    B=\"x y\"\nLABEL k=\"v\" \\\n  w=${{A{n}}}\nRUN echo {n} \\\n  && make\nONBUILD ARG X{n}=1\n\n"))
+            .collect();
+        let texts = [
+            "",
+            "# escape=`\n# syntax=x\nARG BASE=alpine\nFROM ${BASE} AS build\nRUN make `\n    all\n",
+            "FROM scratch\r\nLABEL a=\"é😀 \\\r\n  ü\" b=c\r\nENV 名前=值 X=${名前:-\"默认\"}\r\nmaintainer \"me\\\\you\"\r\nCMD [\"echo $(名前)\"]\r\n",
+            "ARG\nENV\nLABEL =\nENV A\nFROM\nONBUILD ONBUILD RUN x\nFOO \"bar\" \\\n\tbaz\n",
+            generated.as_str(),
+        ];
+        for text in texts {
+            let file = SourceFile::parse(text);
+            for encoding in [PositionEncoding::Utf16, PositionEncoding::Utf8] {
+                let mut written = Vec::new();
+                let mut writer = DocumentSymbolWriter::new(&mut written, &file, encoding);
+                symbols::outline(&file, |symbol| writer.symbol(symbol));
+                writer.finish();
+                let expected = serde_json::to_string(&symbol_tree(&file, &symbols::document_symbols(&file), encoding)).unwrap();
+                assert_eq!(String::from_utf8(written).unwrap(), expected, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn flat_outlines_name_their_containers() {
+        let file = SourceFile::parse("ARG A\nFROM scratch AS s\nENV B=1 C=2\n");
+        let uri: lsp::Uri = "file:///Kubefile".parse().unwrap();
+        let flat = symbol_information(&file, &uri, &symbols::document_symbols(&file), PositionEncoding::Utf16);
+        let containers: Vec<(&str, Option<&str>)> = flat.iter().map(|s| (s.name.as_str(), s.container_name.as_deref())).collect();
+        assert_eq!(
+            containers,
+            [("ARG", None), ("A", Some("ARG")), ("s", None), ("FROM", Some("s")), ("ENV", Some("s")), ("B", Some("ENV")), ("C", Some("ENV"))]
+        );
+    }
+
+    #[test]
+    fn semantic_tokens_are_written_as_serde_writes_them() {
+        let data: Vec<u32> = (0..499).map(|n| n * 7919 % 1000).chain([u32::MAX]).collect();
+        for (result_id, data) in [("0", &data[..]), ("12\"x", &data[..5]), ("7", &[])] {
+            let mut written = Vec::new();
+            write_semantic_tokens(&mut written, result_id, data);
+            let tokens = lsp::SemanticTokens { result_id: Some(result_id.to_owned()), data: semantic_token_data(data) };
+            let expected = serde_json::to_string(&lsp::SemanticTokensResult::Tokens(tokens)).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+        }
     }
 }

@@ -31,9 +31,9 @@ use crate::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Trigger {
     pub revision: u64,
-    /// Wait for typing to pause before analysing (edits); `false` for open, settings and context
-    /// changes, which are analysed at once.
-    pub debounce: bool,
+    /// The change is an edit, which may be one of a burst the message loop is still applying;
+    /// `false` for open, settings and context changes.
+    pub after_edit: bool,
 }
 
 /// The diagnostics of one revision of a document.
@@ -236,7 +236,7 @@ impl Documents {
         context_dir: Option<PathBuf>,
     ) -> watch::Receiver<Trigger> {
         let revision = self.next_revision();
-        let (trigger, receiver) = watch::channel(Trigger { revision, debounce: false });
+        let (trigger, receiver) = watch::channel(Trigger { revision, after_edit: false });
         let entry = OpenDocument {
             doc,
             kind,
@@ -320,14 +320,15 @@ impl Documents {
         self.map.contains_key(uri)
     }
 
-    /// Applies `edit` to the document and signals its publisher. Returns false for unknown URIs.
-    pub fn edit(&self, uri: &Uri, debounce: bool, edit: impl FnOnce(&mut OpenDocument)) -> bool {
+    /// Applies `edit` to the document and signals its publisher (`from_client`: a `didChange`,
+    /// see [`Trigger::after_edit`]). Returns false for unknown URIs.
+    pub fn edit(&self, uri: &Uri, from_client: bool, edit: impl FnOnce(&mut OpenDocument)) -> bool {
         let Some(mut entry) = self.map.get_mut(uri) else { return false };
         edit(&mut entry);
         let revision = self.next_revision();
         entry.revision = revision;
         entry.text_revision = revision;
-        entry.trigger.send_replace(Trigger { revision, debounce });
+        entry.trigger.send_replace(Trigger { revision, after_edit: from_client });
         true
     }
 
@@ -339,7 +340,7 @@ impl Documents {
             if affected(&entry) {
                 let revision = self.next_revision();
                 entry.revision = revision;
-                entry.trigger.send_replace(Trigger { revision, debounce: false });
+                entry.trigger.send_replace(Trigger { revision, after_edit: false });
                 touched.push(entry.key().clone());
             }
         }

@@ -7,7 +7,7 @@ use std::{
     path::PathBuf,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, Mutex,
     },
 };
 
@@ -21,7 +21,9 @@ use super::{
     contexts::{self, BuildFileKind},
     convert, diagnostics,
     documents::Snapshot,
+    json,
     session::Session,
+    transport::ResultBody,
     worker,
 };
 use crate::analysis::{
@@ -105,17 +107,83 @@ macro_rules! build_file {
 
 // --- completion, hover, signature help ------------------------------------------------------
 
+/// Where the latest completion list was asked for, under the id its items carry in `data`, when
+/// the client resolves their documentation: a client shows one list at a time and resolves items
+/// of the list it shows.
+#[derive(Default)]
+pub struct CompletionLists {
+    latest: Mutex<Option<CompletionOrigin>>,
+    /// Ids of lists, unique for the life of the server.
+    next_id: AtomicU64,
+}
+
+struct CompletionOrigin {
+    id: u64,
+    uri: Uri,
+    position: lsp::Position,
+}
+
+impl CompletionLists {
+    /// Remembers a new latest list; its id.
+    fn remember(&self, uri: Uri, position: lsp::Position) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(CompletionOrigin { id, uri, position });
+        id
+    }
+
+    /// Where list `id` was asked for, if it is still the latest.
+    fn origin(&self, id: Option<u64>) -> Option<(Uri, lsp::Position)> {
+        let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        latest.as_ref().filter(|origin| Some(origin.id) == id).map(|origin| (origin.uri.clone(), origin.position))
+    }
+}
+
 pub async fn completion(
     session: &Arc<Session>,
     params: lsp::CompletionParams,
 ) -> Result<Option<lsp::CompletionResponse>> {
-    let position = params.text_document_position;
-    let Some(doc) = Doc::take(session, &position.text_document.uri).await else { return Ok(None) };
-    let offset = doc.offset(position.position, session);
+    let at = params.text_document_position;
+    let negotiated = session.negotiated();
+    let lazy = negotiated.completion_resolve;
+    let Some((doc, items)) = completion_at(session, &at.text_document.uri, at.position, !lazy).await else {
+        return Ok(None);
+    };
+    let list = lazy.then(|| session.completion_lists.remember(at.text_document.uri, at.position));
+    Ok(Some(lsp::CompletionResponse::Array(convert::completion_items(&doc.snapshot.file, items, negotiated, list))))
+}
+
+/// `completionItem/resolve`: the documentation of an item of the latest list. The completion runs
+/// again where that list was asked for, on the text as it is now: what the user typed since then
+/// comes after that position, and completion reads the text before it. An item of an older list,
+/// or one the completion no longer offers, is returned as it came.
+pub async fn completion_resolve(session: &Arc<Session>, mut item: lsp::CompletionItem) -> Result<lsp::CompletionItem> {
+    let list = item.data.as_ref().and_then(serde_json::Value::as_u64);
+    let Some((uri, position)) = session.completion_lists.origin(list) else { return Ok(item) };
+    let Some((_, items)) = completion_at(session, &uri, position, true).await else { return Ok(item) };
+    let found = items
+        .into_iter()
+        .find(|candidate| candidate.label == item.label && item.sort_text.as_ref() == Some(&candidate.sort_text));
+    if let Some(found) = found {
+        item.documentation = convert::documentation(found.documentation, session.negotiated().completion_markup);
+    }
+    Ok(item)
+}
+
+/// The completion items at `position` (with their documentation if `documentation`), and the
+/// document they were computed on; `None` for documents without completion.
+async fn completion_at(
+    session: &Arc<Session>,
+    uri: &Uri,
+    position: lsp::Position,
+    documentation: bool,
+) -> Option<(Doc, Vec<completion::CompletionItem>)> {
+    let doc = Doc::take(session, uri).await?;
+    let offset = doc.offset(position, session);
     let negotiated = session.negotiated();
     let mut options = completion::CompletionOptions {
         snippets: negotiated.snippets,
         docs: negotiated.completion_docs(),
+        documentation,
         ..Default::default()
     };
     let file = &doc.snapshot.file;
@@ -130,10 +198,9 @@ pub async fn completion(
             let facts = session.contexts.best_facts(dir).await;
             completion::shim_completion(file.text(), offset, &facts, &options)
         }
-        Subject::Other => return Ok(None),
+        Subject::Other => return None,
     };
-    let items = items.into_iter().map(|item| convert::completion_item(file, item, negotiated)).collect();
-    Ok(Some(lsp::CompletionResponse::Array(items)))
+    Some((doc, items))
 }
 
 pub async fn hover(session: &Arc<Session>, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
@@ -226,15 +293,22 @@ pub async fn rename(session: &Arc<Session>, params: lsp::RenameParams) -> Result
 
 // --- structure --------------------------------------------------------------------------------
 
-pub async fn document_symbol(
-    session: &Arc<Session>,
-    params: lsp::DocumentSymbolParams,
-) -> Result<Option<lsp::DocumentSymbolResponse>> {
+/// Written straight into the response: the outline of a 10,000-line file is a 2 MB answer.
+pub async fn document_symbol(session: &Arc<Session>, params: lsp::DocumentSymbolParams) -> Result<Option<ResultBody>> {
     let (doc, _) = build_file!(session, &params.text_document.uri);
     let file = &doc.snapshot.file;
     let negotiated = session.negotiated();
-    let outline = symbols::document_symbols(file);
-    Ok(Some(convert::document_symbols(file, &doc.uri, outline, negotiated.hierarchical_symbols, negotiated.encoding)))
+    // About 250 bytes of JSON per top-level node (instructions with their children, comments).
+    let mut body = ResultBody::with_capacity(file.top_level().len() * 256);
+    if negotiated.hierarchical_symbols {
+        let mut writer = convert::DocumentSymbolWriter::new(body.result(), file, negotiated.encoding);
+        symbols::outline(file, |symbol| writer.symbol(symbol));
+        writer.finish();
+    } else {
+        let symbols = symbols::document_symbols(file);
+        json::write_json(body.result(), &convert::symbol_information(file, &doc.uri, &symbols, negotiated.encoding));
+    }
+    Ok(Some(body))
 }
 
 pub async fn selection_range(
@@ -309,6 +383,11 @@ static RESULT_IDS: AtomicU64 = AtomicU64::new(0);
 /// Encodes the tokens of the whole document and keeps them for the next delta request.
 fn full_tokens(session: &Session, doc: &Doc) -> (String, Arc<Vec<u32>>) {
     let file = &doc.snapshot.file;
+    // The set kept for the last answer is replaced: let it go before the new one is built (a delta
+    // request holds its own reference to diff against). Both at once are 1.4 MB on a big file.
+    if let Some(mut entry) = session.documents.get_mut(&doc.uri) {
+        entry.semantic_tokens = None;
+    }
     let tokens = semantic_tokens::semantic_tokens(file, None);
     let data = Arc::new(semantic_tokens::encode(file, &tokens, session.negotiated().encoding));
     let result_id = RESULT_IDS.fetch_add(1, Ordering::Relaxed).to_string();
@@ -318,16 +397,14 @@ fn full_tokens(session: &Session, doc: &Doc) -> (String, Arc<Vec<u32>>) {
     (result_id, data)
 }
 
-pub async fn semantic_tokens_full(
-    session: &Arc<Session>,
-    params: lsp::SemanticTokensParams,
-) -> Result<Option<lsp::SemanticTokensResult>> {
+/// Written straight into the response: 150,000 numbers for a 10,000-line file.
+pub async fn semantic_tokens_full(session: &Arc<Session>, params: lsp::SemanticTokensParams) -> Result<Option<ResultBody>> {
     let (doc, _) = build_file!(session, &params.text_document.uri);
     let (result_id, data) = full_tokens(session, &doc);
-    Ok(Some(lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens {
-        result_id: Some(result_id),
-        data: convert::semantic_token_data(&data),
-    })))
+    // Two or three digits and a comma per number.
+    let mut body = ResultBody::with_capacity(data.len() * 3 + result_id.len() + 32);
+    convert::write_semantic_tokens(body.result(), &result_id, &data);
+    Ok(Some(body))
 }
 
 pub async fn semantic_tokens_full_delta(

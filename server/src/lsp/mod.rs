@@ -4,7 +4,7 @@
 //! - [`server`]: the `LanguageServer` implementation (routing only).
 //! - [`capabilities`]: what we advertise, from what the client supports.
 //! - [`documents`]: open documents (rope + incrementally parsed tree) and their revisions.
-//! - [`diagnostics`]: debounced, version-checked publishing; pull reports; quick fixes.
+//! - [`diagnostics`]: coalesced, version-checked publishing (analysis at once; edits during a run fold into one pending run); pull reports; quick fixes.
 //! - [`contexts`]: which documents are Kubefiles; cached build-context facts and rendered images.
 //! - [`features`]: completion, hover, navigation, structure, formatting, semantic tokens, inlay
 //!   hints, code lenses, links and code actions.
@@ -14,6 +14,7 @@
 //! - [`config`]: settings from `initializationOptions` and the workspace.
 //! - [`convert`]: the only place analysis types and positions become LSP types.
 //! - [`transport`]: stdio framing and dispatch; answers the whole-document requests itself.
+//! - [`json`]: JSON written by hand for the biggest answers.
 //! - [`catch_panic`]: a panicking handler costs one answer, not the server.
 //! - [`worker`]: the threads parsing and analysis run on (a lane of its own for big documents).
 
@@ -27,6 +28,7 @@ mod convert;
 mod diagnostics;
 mod documents;
 mod features;
+mod json;
 mod server;
 mod session;
 mod transport;

@@ -82,8 +82,9 @@ impl Server {
     }
 }
 
-// documentSymbol, foldingRange, (range) formatting and semantic tokens are answered by
-// `transport` without going through this trait: their results are serialised without `Value`.
+// Completion, hover, documentSymbol, foldingRange, (range) formatting and semantic tokens are
+// answered by `transport` without going through this trait: their results are serialised
+// without `Value`.
 impl LanguageServer for Server {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         let negotiated = Negotiated::from_initialize(&params);
@@ -233,12 +234,8 @@ impl LanguageServer for Server {
         features::code_action(&self.session, params).await
     }
 
-    async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
-        features::completion(&self.session, params).await
-    }
-
-    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
-        features::hover(&self.session, params).await
+    async fn completion_resolve(&self, params: lsp::CompletionItem) -> Result<lsp::CompletionItem> {
+        features::completion_resolve(&self.session, params).await
     }
 
     async fn signature_help(&self, params: lsp::SignatureHelpParams) -> Result<Option<lsp::SignatureHelp>> {

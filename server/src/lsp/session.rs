@@ -14,6 +14,7 @@ use super::{
     config::ConfigStore,
     contexts::Contexts,
     documents::Documents,
+    features::CompletionLists,
     transport::{self, Outgoing},
 };
 
@@ -28,6 +29,8 @@ pub struct Session {
     pub config: ConfigStore,
     /// `kubefile.build` runs and the diagnostics they published.
     pub builds: Builds,
+    /// The latest completion list, for `completionItem/resolve`.
+    pub completion_lists: CompletionLists,
     negotiated: OnceLock<Negotiated>,
     /// `shutdown` was received: `exit` then ends the process with status 0.
     pub shutdown_requested: Arc<AtomicBool>,
@@ -44,6 +47,7 @@ impl Session {
             contexts: Contexts::default(),
             config: ConfigStore::default(),
             builds: Builds::default(),
+            completion_lists: CompletionLists::default(),
             negotiated: OnceLock::new(),
             shutdown_requested,
             shutting_down: watch::Sender::new(false),

@@ -57,7 +57,7 @@ use tower_lsp_server::{
 };
 use tower_service::Service;
 
-use super::{catch_panic, features, session::Session};
+use super::{catch_panic, features, json, session::Session};
 
 /// How long the end of stdin waits for the requests in flight to be answered: a client that
 /// closed its end after its last request may still be reading.
@@ -374,29 +374,35 @@ type DirectHandler = fn(Arc<Session>, Id, Option<Value>) -> BoxFuture<'static, B
 
 /// The handler of the requests answered here rather than by the `LspService`: those whose results
 /// grow with the document, and can be megabytes. The routes are the same feature functions
-/// `server.rs` has; only the serialisation differs.
+/// `server.rs` has; only the serialisation differs. The features of routes marked `written` write
+/// their result's JSON themselves (a [`ResultBody`]): the biggest answers, megabytes of symbols
+/// or numbers, never exist as LSP values.
 fn direct_handler(method: &str) -> Option<DirectHandler> {
     use lsp::request::*;
     macro_rules! routes {
-        ($($request:ty => $feature:path $(, encoded by $encode:path)?;)*) => {
+        ($($request:ty => $feature:path $(, $written:ident)?;)*) => {
             $(
                 if method == <$request>::METHOD {
                     return Some(|session, id, params| {
                         let handler = |params| async move { $feature(&session, params).await };
-                        answer::<$request, _, _>(id, params, handler, routes!(@encoder $($encode)?))
+                        answer::<$request, _, _, _>(id, params, handler, routes!(@encoder $($written)?))
                     });
                 }
             )*
         };
         (@encoder) => { encode_result };
-        (@encoder $encode:path) => { $encode };
+        (@encoder written) => { encode_written };
     }
     routes! {
-        DocumentSymbolRequest => features::document_symbol, encoded by encode_document_symbols;
+        // Completion and hover are asked for as the user types: a completion after `${` lists
+        // every ARG in scope, hundreds on a big file.
+        Completion => features::completion;
+        HoverRequest => features::hover;
+        DocumentSymbolRequest => features::document_symbol, written;
         FoldingRangeRequest => features::folding_range;
         Formatting => features::formatting;
         RangeFormatting => features::range_formatting;
-        SemanticTokensFullRequest => features::semantic_tokens_full;
+        SemanticTokensFullRequest => features::semantic_tokens_full, written;
         SemanticTokensFullDeltaRequest => features::semantic_tokens_full_delta;
         SemanticTokensRangeRequest => features::semantic_tokens_range;
     }
@@ -404,17 +410,14 @@ fn direct_handler(method: &str) -> Option<DirectHandler> {
 }
 
 /// Parses the params of request `R` as tower-lsp-server does (`InvalidParams` when they do not
-/// fit), runs `handler` and serialises its result with `encode`.
-fn answer<R, F, Fut>(
-    id: Id,
-    params: Option<Value>,
-    handler: F,
-    encode: fn(Id, &R::Result) -> Body,
-) -> BoxFuture<'static, Body>
+/// fit), runs `handler` and makes its result the response with `encode`. The result is
+/// `R::Result`, or what the handler wrote of it itself (routes marked `written`: [`ResultBody`]).
+fn answer<R, T, F, Fut>(id: Id, params: Option<Value>, handler: F, encode: fn(Id, T) -> Body) -> BoxFuture<'static, Body>
 where
     R: lsp::request::Request,
+    T: 'static,
     F: FnOnce(R::Params) -> Fut,
-    Fut: Future<Output = jsonrpc::Result<R::Result>> + Send + 'static,
+    Fut: Future<Output = jsonrpc::Result<T>> + Send + 'static,
 {
     let params = match params {
         Some(params) => serde_json::from_value::<R::Params>(params).map_err(|e| Error::invalid_params(e.to_string())),
@@ -426,15 +429,26 @@ where
     };
     async move {
         match result.await {
-            Ok(result) => encode(id, &result),
+            Ok(result) => encode(id, result),
             Err(error) => encode_error(id, error),
         }
     }
     .boxed()
 }
 
+/// The response to a result the handler wrote itself, as `encode_result` writes it (`jsonrpc`,
+/// `result`, `id`), around what it wrote.
+fn encode_written(id: Id, result: Option<ResultBody>) -> Body {
+    let Some(ResultBody(mut body)) = result else { return encode_result(id, None::<()>) };
+    body.extend_from_slice(br#","id":"#);
+    json::write_json(&mut body, &id);
+    body.push(b'}');
+    body
+}
+
 /// A successful response, serialised from the result's own type (not through a `Value`).
-fn encode_result<T: Serialize>(id: Id, result: &T) -> Body {
+fn encode_result<T: Serialize>(id: Id, result: T) -> Body {
+    let result = &result;
     #[derive(Serialize)]
     struct Success<'a, T> {
         jsonrpc: &'static str,
@@ -453,99 +467,24 @@ fn encode_error(id: Id, error: Error) -> Body {
     encode(&Response::from_error(id, error))
 }
 
-/// `encode_result` for document symbols, written out by hand: the biggest answer there is (2 MB for
-/// a 10,000-line file), where serde's field-by-field serialisation costs as much as the analysis.
-/// Writes exactly what serde would (a test compares them).
-fn encode_document_symbols(id: Id, result: &Option<lsp::DocumentSymbolResponse>) -> Body {
-    let Some(lsp::DocumentSymbolResponse::Nested(symbols)) = result else { return encode_result(id, result) };
-    let mut out = Vec::new();
-    out.extend_from_slice(br#"{"jsonrpc":"2.0","result":"#);
-    write_document_symbols(&mut out, symbols);
-    out.extend_from_slice(br#","id":"#);
-    write_json(&mut out, &id);
-    out.push(b'}');
-    out
-}
+/// A response whose result the handler wrote itself, into the buffer the response is sent from
+/// (a whole-document answer is megabytes: it is neither copied nor built as LSP values first).
+pub struct ResultBody(Body);
 
-fn write_document_symbols(out: &mut Vec<u8>, symbols: &[lsp::DocumentSymbol]) {
-    out.push(b'[');
-    for (n, symbol) in symbols.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(br#"{"name":"#);
-        write_str(out, &symbol.name);
-        if let Some(detail) = &symbol.detail {
-            out.extend_from_slice(br#","detail":"#);
-            write_str(out, detail);
-        }
-        out.extend_from_slice(br#","kind":"#);
-        write_json(out, &symbol.kind);
-        if let Some(tags) = &symbol.tags {
-            out.extend_from_slice(br#","tags":"#);
-            write_json(out, tags);
-        }
-        #[allow(deprecated)] // still part of the type, so still serialised
-        if let Some(deprecated) = symbol.deprecated {
-            out.extend_from_slice(br#","deprecated":"#);
-            write_json(out, &deprecated);
-        }
-        out.extend_from_slice(br#","range":"#);
-        write_range(out, &symbol.range);
-        out.extend_from_slice(br#","selectionRange":"#);
-        write_range(out, &symbol.selection_range);
-        if let Some(children) = &symbol.children {
-            out.extend_from_slice(br#","children":"#);
-            write_document_symbols(out, children);
-        }
-        out.push(b'}');
+impl ResultBody {
+    const PREFIX: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
+
+    /// Room for a result of about `size` bytes.
+    pub fn with_capacity(size: usize) -> ResultBody {
+        let mut body = Vec::with_capacity(Self::PREFIX.len() + size + 32);
+        body.extend_from_slice(Self::PREFIX);
+        ResultBody(body)
     }
-    out.push(b']');
-}
 
-fn write_range(out: &mut Vec<u8>, range: &lsp::Range) {
-    out.extend_from_slice(br#"{"start":{"line":"#);
-    write_u32(out, range.start.line);
-    out.extend_from_slice(br#","character":"#);
-    write_u32(out, range.start.character);
-    out.extend_from_slice(br#"},"end":{"line":"#);
-    write_u32(out, range.end.line);
-    out.extend_from_slice(br#","character":"#);
-    write_u32(out, range.end.character);
-    out.extend_from_slice(b"}}");
-}
-
-fn write_u32(out: &mut Vec<u8>, mut value: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+    /// Where to write the result's JSON (once).
+    pub fn result(&mut self) -> &mut Vec<u8> {
+        &mut self.0
     }
-    out.extend_from_slice(&digits[start..]);
-}
-
-/// A JSON string. Names and details rarely hold a character JSON escapes (`"`, `\\`, control
-/// characters): those are copied as they are, the others go through serde.
-fn write_str(out: &mut Vec<u8>, value: &str) {
-    if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(value.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(value.as_bytes());
-        out.push(b'"');
-    } else {
-        write_json(out, &value);
-    }
-}
-
-/// A value of one of the LSP types, or a string (escaped as JSON needs).
-fn write_json(out: &mut Vec<u8>, value: &impl Serialize) {
-    // Writing to a `Vec` cannot fail, nor can serialising these types.
-    serde_json::to_writer(out, value).expect("an LSP value serialises");
 }
 
 /// The `textDocument/publishDiagnostics` notification, written out by hand: it is sent after every
@@ -565,7 +504,7 @@ pub fn encode_publish_diagnostics<'a>(
     // without regrowing: the message is the only part of any length.
     let mut out = Vec::with_capacity(128 + 320 * diagnostics.size_hint().0);
     out.extend_from_slice(br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
-    write_json(&mut out, uri);
+    json::write_json(&mut out, uri);
     out.extend_from_slice(br#","diagnostics":["#);
     for (n, diagnostic) in diagnostics.enumerate() {
         if n > 0 {
@@ -576,7 +515,7 @@ pub fn encode_publish_diagnostics<'a>(
     out.push(b']');
     if let Some(version) = version {
         out.extend_from_slice(br#","version":"#);
-        write_json(&mut out, &version);
+        json::write_json(&mut out, &version);
     }
     out.extend_from_slice(b"}}");
     out
@@ -584,38 +523,38 @@ pub fn encode_publish_diagnostics<'a>(
 
 fn write_diagnostic(out: &mut Vec<u8>, diagnostic: &lsp::Diagnostic) {
     out.extend_from_slice(br#"{"range":"#);
-    write_range(out, &diagnostic.range);
+    json::write_range(out, &diagnostic.range);
     if let Some(severity) = diagnostic.severity {
         out.extend_from_slice(br#","severity":"#);
-        write_json(out, &severity);
+        json::write_json(out, &severity);
     }
     if let Some(code) = &diagnostic.code {
         out.extend_from_slice(br#","code":"#);
-        write_json(out, code);
+        json::write_json(out, code);
     }
     if let Some(description) = &diagnostic.code_description {
         out.extend_from_slice(br#","codeDescription":{"href":"#);
-        write_json(out, &description.href);
+        json::write_json(out, &description.href);
         out.push(b'}');
     }
     if let Some(source) = &diagnostic.source {
         out.extend_from_slice(br#","source":"#);
-        write_json(out, source);
+        json::write_json(out, source);
     }
     out.extend_from_slice(br#","message":"#);
-    write_json(out, &diagnostic.message);
+    json::write_json(out, &diagnostic.message);
     // Our diagnostics have neither related information nor data; serde writes them if one does.
     if let Some(related) = &diagnostic.related_information {
         out.extend_from_slice(br#","relatedInformation":"#);
-        write_json(out, related);
+        json::write_json(out, related);
     }
     if let Some(tags) = &diagnostic.tags {
         out.extend_from_slice(br#","tags":"#);
-        write_json(out, tags);
+        json::write_json(out, tags);
     }
     if let Some(data) = &diagnostic.data {
         out.extend_from_slice(br#","data":"#);
-        write_json(out, data);
+        json::write_json(out, data);
     }
     out.push(b'}');
 }
@@ -938,39 +877,14 @@ mod tests {
     }
 
     #[test]
-    #[allow(deprecated)] // `DocumentSymbol::deprecated` is set to check it is written
-    fn document_symbols_are_written_as_serde_writes_them() {
-        let range =
-            |line, character| lsp::Range::new(lsp::Position::new(line, character), lsp::Position::new(u32::MAX, 0));
-        let leaf = lsp::DocumentSymbol {
-            name: "NAME=\"quoted\" \\ \u{1} é 😀".into(),
-            detail: None,
-            kind: lsp::SymbolKind::VARIABLE,
-            tags: Some(vec![lsp::SymbolTag::DEPRECATED]),
-            deprecated: Some(true),
-            range: range(10, 0),
-            selection_range: range(10, 4),
-            children: None,
-        };
-        let parent = lsp::DocumentSymbol {
-            name: "build".into(),
-            detail: Some("FROM alpine AS build".into()),
-            kind: lsp::SymbolKind::MODULE,
-            tags: None,
-            deprecated: None,
-            range: range(0, 0),
-            selection_range: range(0, 15),
-            children: Some(vec![leaf.clone(), lsp::DocumentSymbol { children: Some(Vec::new()), ..leaf }]),
-        };
+    fn results_written_by_handlers_are_framed_as_serde_frames_them() {
         for id in [Id::Number(-3), Id::String("a\"b".into()), Id::Null] {
-            for result in [
-                Some(lsp::DocumentSymbolResponse::Nested(vec![parent.clone(), parent.clone()])),
-                Some(lsp::DocumentSymbolResponse::Nested(Vec::new())),
-                None,
-            ] {
-                let by_hand = String::from_utf8(encode_document_symbols(id.clone(), &result)).unwrap();
-                assert_eq!(by_hand, String::from_utf8(encode_result(id.clone(), &result)).unwrap());
-            }
+            let mut written = ResultBody::with_capacity(4);
+            written.result().extend_from_slice(br#"[{"a":1}]"#);
+            let by_hand = encode_written(id.clone(), Some(written));
+            assert_eq!(String::from_utf8(by_hand).unwrap(), String::from_utf8(encode_result(id.clone(), serde_json::json!([{"a": 1}]))).unwrap());
+            let null = encode_written(id.clone(), None);
+            assert_eq!(String::from_utf8(null).unwrap(), String::from_utf8(encode_result(id.clone(), Value::Null)).unwrap());
         }
     }
 

@@ -156,6 +156,16 @@ async fn run_on<T: Send + 'static>(
     result.await.ok().flatten()
 }
 
+/// Drops `value`, something of a document of `bytes` bytes (an earlier analysis: its tree, text
+/// and diagnostics), on that document's lane after the jobs queued there. Freeing a big file's
+/// analysis takes a fair share of a keystroke's work (glibc consolidates its free chunks); on the
+/// message thread it would hold up the publication that replaces it.
+pub fn drop_on_lane<T: Send + 'static>(bytes: usize, value: T) {
+    let job: Job = Box::new(move || drop(value));
+    // A lane that is gone (its thread panicked outside a job) hands the job back: dropped here.
+    let _ = lane(Lane::for_size(bytes)).lock().unwrap_or_else(|e| e.into_inner()).send(job);
+}
+
 /// Hands the heap memory freed so far back to the OS. glibc keeps what a closed document used
 /// (its rope, trees and diagnostics: hundreds of megabytes for a big file) in its arenas
 /// otherwise, so a server that once held a big file would stay that big. `malloc_trim` walks
@@ -201,6 +211,21 @@ mod tests {
             move || if closed.load(Ordering::SeqCst) { Fate::Closed } else { Fate::Current }
         };
         assert_eq!(run_on(Lane::Small, fate, move || closed.store(true, Ordering::SeqCst)).await, None);
+    }
+
+    #[test]
+    fn values_given_to_a_lane_are_dropped_on_it() {
+        struct Recorder(mpsc::Sender<Option<String>>);
+        impl Drop for Recorder {
+            fn drop(&mut self) {
+                let _ = self.0.send(std::thread::current().name().map(str::to_owned));
+            }
+        }
+        for (bytes, lane) in [(0, "kubefile-ls-analysis"), (BIG_DOCUMENT, "kubefile-ls-analysis-big")] {
+            let (sender, dropped) = mpsc::channel();
+            drop_on_lane(bytes, Recorder(sender));
+            assert_eq!(dropped.recv().unwrap().as_deref(), Some(lane));
+        }
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use super::SourceFile;
+use super::{fields, NodeField as _, SourceFile};
 
 /// One instruction line (or an instruction nested in ONBUILD / HEALTHCHECK).
 #[derive(Clone, Copy, Debug)]
@@ -98,7 +98,7 @@ pub struct Flag<'t> {
 
 impl<'t> Flag<'t> {
     pub fn name_node(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("name")
+        self.node.field(&fields::NAME)
     }
 
     pub fn name(&self, file: &'t SourceFile) -> &'t str {
@@ -106,7 +106,7 @@ impl<'t> Flag<'t> {
     }
 
     pub fn value_node(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("value")
+        self.node.field(&fields::VALUE)
     }
 
     /// Whether `=` follows the name (a value may still be empty).
@@ -125,11 +125,11 @@ pub struct KeyValue<'t> {
 
 impl<'t> KeyValue<'t> {
     pub fn key_node(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("key")
+        self.node.field(&fields::KEY)
     }
 
     pub fn value_node(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("value")
+        self.node.field(&fields::VALUE)
     }
 
     /// The key with quotes and escapes removed (expansions kept as written).
@@ -279,11 +279,11 @@ fn push_children(
 
 /// The value of `$X` / `${X<op>arg}`; `None` means "keep the expansion text" (no lookup given).
 fn lookup_expansion(file: &SourceFile, node: Node<'_>, lookup: &mut Lookup<'_>) -> Option<String> {
-    let name = file.node_text(node.child_by_field_name("name")?);
+    let name = file.node_text(node.field(&fields::NAME)?);
     let value = lookup(name);
-    let operator = node.child_by_field_name("operator").map(|op| file.node_text(op));
+    let operator = node.field(&fields::OPERATOR).map(|op| file.node_text(op));
     let argument = |lookup: &mut Lookup<'_>| {
-        node.child_by_field_name("argument").map_or_else(String::new, |arg| {
+        node.field(&fields::ARGUMENT).map_or_else(String::new, |arg| {
             let mut out = String::new();
             push_word(file, arg, lookup, &mut out, Quoting::Unquoted);
             out

@@ -43,7 +43,7 @@ impl Document {
     pub fn new(text: &str, version: i32) -> Document {
         let tree = parse_str(text, None);
         let line_index = Arc::new(LineIndex::new(text));
-        let snapshot = SourceFile::with_line_index(text.into(), tree.clone(), line_index.clone());
+        let snapshot = SourceFile::with_line_index(Arc::new(text.to_owned()), tree.clone(), line_index.clone());
         Document {
             rope: Rope::from_str(text),
             line_index,
@@ -280,17 +280,28 @@ fn advance(start: Point, text: &str) -> Point {
     }
 }
 
-fn rope_to_arc(rope: &Rope) -> Arc<str> {
+/// The rope's text, copied once: the `String` is moved into the `Arc`, not copied again (an
+/// `Arc<str>` would copy it a second time and hold both for a moment, on every edit of a big file).
+fn rope_to_arc(rope: &Rope) -> Arc<String> {
     let mut text = String::with_capacity(rope.len_bytes());
     for chunk in rope.chunks() {
         text.push_str(chunk);
     }
-    text.into()
+    Arc::new(text)
 }
+
+/// Above this size a parse from scratch leaves the parser a fresh one: tree-sitter keeps the parse
+/// stack's buffers it grew (4.4 MB after a 340 KB file), and an incremental parse needs a fraction.
+const KEEP_PARSER_BELOW: usize = 64 * 1024;
 
 fn parse_str(text: &str, old_tree: Option<&Tree>) -> Tree {
     PARSER.with_borrow_mut(|parser| {
-        parser.parse(text, old_tree).expect("parsing without a timeout or cancellation flag always yields a tree")
+        let tree =
+            parser.parse(text, old_tree).expect("parsing without a timeout or cancellation flag always yields a tree");
+        if old_tree.is_none() && text.len() > KEEP_PARSER_BELOW {
+            *parser = super::parser();
+        }
+        tree
     })
 }
 

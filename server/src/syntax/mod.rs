@@ -41,6 +41,49 @@ impl NodeKind for tree_sitter::Node<'_> {
     }
 }
 
+/// A field of the grammar, for [`NodeField::field`]: its id is looked up once. tree-sitter's
+/// `child_by_field_name` compares the name with the language's field names on every call, which
+/// was a tenth of the analysis of a big file.
+pub struct Field {
+    name: &'static str,
+    id: OnceLock<Option<u16>>,
+}
+
+impl Field {
+    pub const fn new(name: &'static str) -> Field {
+        Field { name, id: OnceLock::new() }
+    }
+
+    fn id(&self) -> Option<u16> {
+        *self.id.get_or_init(|| language().field_id_for_name(self.name).map(u16::from))
+    }
+}
+
+/// The fields the analysis looks up.
+pub mod fields {
+    use super::Field;
+
+    pub static ARGUMENT: Field = Field::new("argument");
+    pub static AS: Field = Field::new("as");
+    pub static IMAGE: Field = Field::new("image");
+    pub static KEY: Field = Field::new("key");
+    pub static NAME: Field = Field::new("name");
+    pub static OPERATOR: Field = Field::new("operator");
+    pub static USER: Field = Field::new("user");
+    pub static VALUE: Field = Field::new("value");
+}
+
+/// `Node::child_by_field_name` by a [`Field`], whose id is known.
+pub trait NodeField<'t> {
+    fn field(&self, field: &Field) -> Option<tree_sitter::Node<'t>>;
+}
+
+impl<'t> NodeField<'t> for tree_sitter::Node<'t> {
+    fn field(&self, field: &Field) -> Option<tree_sitter::Node<'t>> {
+        self.child_by_field_id(field.id()?)
+    }
+}
+
 /// A fresh parser for Kubefiles.
 pub fn parser() -> tree_sitter::Parser {
     let mut parser = tree_sitter::Parser::new();
@@ -54,7 +97,9 @@ pub fn parser() -> tree_sitter::Parser {
 /// including what [`top_level`](Self::top_level) computed).
 #[derive(Clone)]
 pub struct SourceFile {
-    text: Arc<str>,
+    /// An `Arc<String>` rather than `Arc<str>`: the text copied out of a rope moves in without a
+    /// second copy.
+    text: Arc<String>,
     parsed: Arc<Parsed>,
     line_index: Arc<LineIndex>,
 }
@@ -75,18 +120,18 @@ impl SourceFile {
         let tree = parser()
             .parse(text, None)
             .expect("parsing without a timeout or cancellation flag always yields a tree");
-        SourceFile::from_parts(text.into(), tree)
+        SourceFile::from_parts(Arc::new(text.to_owned()), tree)
     }
 
     /// Wraps text with the tree already parsed for it (by an incremental parse).
-    pub fn from_parts(text: Arc<str>, tree: tree_sitter::Tree) -> SourceFile {
+    pub fn from_parts(text: Arc<String>, tree: tree_sitter::Tree) -> SourceFile {
         let line_index = Arc::new(LineIndex::new(&text));
         SourceFile::with_line_index(text, tree, line_index)
     }
 
     /// Like [`from_parts`](Self::from_parts) with the text's line index already built (a
     /// [`document::Document`] keeps one up to date edit by edit instead of rescanning the text).
-    pub fn with_line_index(text: Arc<str>, tree: tree_sitter::Tree, line_index: Arc<LineIndex>) -> SourceFile {
+    pub fn with_line_index(text: Arc<String>, tree: tree_sitter::Tree, line_index: Arc<LineIndex>) -> SourceFile {
         debug_assert_eq!(*line_index, LineIndex::new(&text), "the line index describes the text");
         SourceFile { text, parsed: Arc::new(Parsed { tree, top_level: OnceLock::new() }), line_index }
     }
@@ -141,6 +186,45 @@ mod tests {
 
     fn kinds(file: &SourceFile) -> Vec<&'static str> {
         file.top_level().iter().map(|node| node.kind_name()).collect()
+    }
+
+    #[test]
+    fn fields_find_the_children_their_names_find() {
+        let file = SourceFile::parse("FROM alpine AS build\nENV A=${B:-c}\nUSER me\n");
+        let mut nodes = Vec::new();
+        let mut cursor = file.root().walk();
+        'walk: loop {
+            nodes.push(cursor.node());
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        let all = [
+            &fields::ARGUMENT,
+            &fields::AS,
+            &fields::IMAGE,
+            &fields::KEY,
+            &fields::NAME,
+            &fields::OPERATOR,
+            &fields::USER,
+            &fields::VALUE,
+        ];
+        let mut found = 0;
+        for field in all {
+            assert!(field.id().is_some(), "the grammar has a field `{}`", field.name);
+            for node in &nodes {
+                let by_name = node.child_by_field_name(field.name);
+                assert_eq!(node.field(field), by_name, "`{}` of {node:?}", field.name);
+                found += usize::from(by_name.is_some());
+            }
+        }
+        assert!(found >= all.len(), "each field is found somewhere in the sample ({found})");
+        assert_eq!(Field::new("no such field").id(), None);
     }
 
     #[test]

@@ -79,6 +79,38 @@ fn a_burst_of_edits_is_published_in_order_ending_with_the_last_version() {
     assert!(late.is_empty(), "stale publication after the last one: {late:?}");
 }
 
+/// Typing never queues work: edits that come while an analysis runs are coalesced into one more
+/// run, of the latest text. A document big enough for its analysis (milliseconds, more in a debug
+/// build) to outlast the burst, whose edits are written microseconds apart, shows it.
+#[test]
+fn a_burst_of_edits_costs_far_fewer_analyses_than_edits() {
+    let block = "FROM alpine AS build\nARG VERSION=1.2.3\nENV PATH=/opt/bin:$PATH\nRUN apk add curl && echo \"${VERSION}\"\nCOPY --from=build /opt /opt\nLABEL sealos.io.type=\"rootfs\"\n";
+    let text = block.repeat(500);
+    let (_dir, uri) = context_with("Kubefile", &text);
+    let mut client = LspClient::spawn();
+    client.initialize(push_client(), Value::Null);
+    client.open(&uri, "kubefile", 1, &text);
+    client.diagnostics(&uri, Some(1));
+    let middle = u32::try_from(text.lines().count() / 2).unwrap();
+    let edits = 40;
+    for i in 0..edits {
+        let at = (middle, 0);
+        let (end, typed) = if i % 2 == 0 { (at, "x") } else { ((middle, 1), "") };
+        client.change(&uri, 2 + i, at, end, typed);
+    }
+    let last = 1 + edits;
+    let mut publications = 0;
+    loop {
+        let published = client.diagnostics(&uri, None);
+        publications += 1;
+        if published["version"] == last {
+            break;
+        }
+    }
+    assert!(publications <= edits / 4, "{publications} publications for {edits} edits");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
 #[test]
 fn pulled_diagnostics_carry_result_ids_and_nothing_is_pushed() {
     let (_dir, uri) = context_with("Kubefile", BROKEN);

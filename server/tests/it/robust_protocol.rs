@@ -9,7 +9,7 @@
 //! `support::LspClient`.
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{BufReader, Read, Write},
     path::Path,
     process::{Child, ChildStdin, Command, ExitStatus, Stdio},
     sync::{
@@ -20,6 +20,8 @@ use std::{
 };
 
 use serde_json::{json, Value};
+
+use crate::support;
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -79,7 +81,7 @@ impl Server {
         let (sender, incoming) = mpsc::channel();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         std::thread::spawn(move || {
-            while let Some(message) = read_message(&mut stdout) {
+            while let Some(message) = support::read_message(&mut stdout) {
                 if sender.send(message).is_err() {
                     break;
                 }
@@ -229,15 +231,7 @@ impl Server {
     }
 
     fn wait_exit(&mut self) -> ExitStatus {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "kubefile-ls did not exit within {TIMEOUT:?}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        support::close_and_wait(&mut self.child, &mut self.stdin, TIMEOUT)
     }
 }
 
@@ -246,28 +240,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() && length.is_some() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse::<usize>().ok();
-            }
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
 }
 
 fn range(start: (u32, u32), end: (u32, u32)) -> Value {

@@ -5,7 +5,10 @@
 
 use crate::syntax::NodeKind as _;
 use super::{validity, Diagnostic, InstructionContext, Severity};
-use crate::syntax::ast::{self, Instruction};
+use crate::syntax::{
+    ast::{self, Instruction},
+    fields, NodeField as _,
+};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for &instruction in cx.validated {
@@ -18,7 +21,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
         let has = |kind: &'static str| ast::children_of_kind(node, kind).next().is_some();
         let missing = match keyword {
             "FROM" => {
-                if node.child_by_field_name("image").is_none() {
+                if node.field(&fields::IMAGE).is_none() {
                     out.push(
                         Diagnostic::new(
                             "missing-argument",
@@ -28,7 +31,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
                         )
                         .with_replacement("Add `scratch`", node.end_byte()..node.end_byte(), " scratch"),
                     );
-                } else if let (Some(as_node), None) = (validity::anonymous_child(node, "AS"), node.child_by_field_name("as")) {
+                } else if let (Some(as_node), None) = (validity::anonymous_child(node, "AS"), node.field(&fields::AS)) {
                     out.push(Diagnostic::new(
                         "missing-argument",
                         Severity::Error,
@@ -45,7 +48,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
             "ENV" | "LABEL" => !has("key_value_pair"),
             "ARG" => !has("key_value_pair") && !has("arg_name"),
             "EXPOSE" => !has("expose_port"),
-            "USER" => node.child_by_field_name("user").is_none(),
+            "USER" => node.field(&fields::USER).is_none(),
             "WORKDIR" => !has("path"),
             "STOPSIGNAL" => !has("signal"),
             "VOLUME" => !has("path") && !has("json_string_array"),

@@ -2,12 +2,15 @@
 
 use crate::syntax::NodeKind as _;
 use super::{did_you_mean, Diagnostic, InstructionContext, Severity};
-use crate::{sealos::instructions::INSTRUCTIONS, syntax::ast::Instruction};
+use crate::{
+    sealos::instructions::INSTRUCTIONS,
+    syntax::{ast::Instruction, fields, NodeField as _},
+};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let instruction = nested(cx.instruction);
     if instruction.node.kind_name() == "unknown_instruction" {
-        let Some(name) = instruction.node.child_by_field_name("name") else { return };
+        let Some(name) = instruction.node.field(&fields::NAME) else { return };
         let word = cx.file.node_text(name);
         let range = name.byte_range();
         let diagnostic = match did_you_mean(word, INSTRUCTIONS.iter().copied()) {

@@ -242,18 +242,7 @@ impl LspClient {
 
     /// Closes stdin and waits for the process (killing it after the timeout).
     pub fn wait_exit(mut self) -> ExitStatus {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                self.child.kill().unwrap();
-                panic!("kubefile-ls did not exit within {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        close_and_wait(&mut self.child, &mut self.stdin, TIMEOUT)
     }
 }
 
@@ -264,7 +253,25 @@ impl Drop for LspClient {
     }
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+/// Closes the server's stdin and waits for it to exit; kills it and fails the test after
+/// `timeout`.
+pub fn close_and_wait(child: &mut Child, stdin: &mut Option<ChildStdin>, timeout: Duration) -> ExitStatus {
+    drop(stdin.take());
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("kubefile-ls did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// One JSON-RPC message from `reader`; `None` at the end of the stream or on a malformed frame.
+pub fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     let mut length = None;
     loop {
         let mut line = String::new();

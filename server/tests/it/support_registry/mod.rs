@@ -380,17 +380,13 @@ struct ProxyState {
 pub struct Proxy {
     pub addr: SocketAddr,
     state: Arc<ProxyState>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: HttpServer,
 }
 
 impl Proxy {
     pub fn start(upstream: SocketAddr, latency: Duration, rule: Rule) -> Self {
         // reqwest is built without a default TLS provider in this crate (no aws-lc).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(ProxyState {
             upstream,
             client: reqwest::Client::builder()
@@ -406,31 +402,9 @@ impl Proxy {
             inflight_manifests: AtomicUsize::new(0),
             max_inflight_manifests: AtomicUsize::new(0),
         });
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        let thread_state = state.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                loop {
-                    tokio::select! {
-                        _ = &mut rx => break,
-                        accepted = listener.accept() => {
-                            let Ok((stream, _)) = accepted else { continue };
-                            let state = thread_state.clone();
-                            tokio::spawn(async move {
-                                let service = service_fn(move |request| handle(state.clone(), request));
-                                let _ = hyper::server::conn::http1::Builder::new()
-                                    .serve_connection(TokioIo::new(stream), service)
-                                    .await;
-                            });
-                        }
-                    }
-                }
-            });
-            runtime.shutdown_background();
-        });
-        Self { addr, state, shutdown: Some(tx), thread: Some(thread) }
+        let handler_state = state.clone();
+        let server = HttpServer::start(move |request| handle(handler_state.clone(), request));
+        Self { addr: server.addr, state, _server: server }
     }
 
     pub fn host(&self) -> String {
@@ -471,10 +445,54 @@ impl Proxy {
     }
 }
 
-impl Drop for Proxy {
+/// An HTTP/1 server on its own thread and runtime (the fake services here answer while the test
+/// thread blocks on the code under test); stops when dropped, without waiting for open
+/// connections.
+struct HttpServer {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HttpServer {
+    fn start<F, Fut>(handle: F) -> HttpServer
+    where
+        F: Fn(Request<hyper::body::Incoming>) -> Fut + Clone + Send + 'static,
+        Fut: std::future::Future<Output = Result<Response<ProxyBody>, std::io::Error>> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    tokio::select! {
+                        _ = &mut stop => break,
+                        accepted = listener.accept() => {
+                            let Ok((stream, _)) = accepted else { continue };
+                            let service = service_fn(handle.clone());
+                            tokio::spawn(async move {
+                                let _ = hyper::server::conn::http1::Builder::new()
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                            });
+                        }
+                    }
+                }
+            });
+            runtime.shutdown_background();
+        });
+        HttpServer { addr, shutdown: Some(shutdown), thread: Some(thread) }
+    }
+}
+
+impl Drop for HttpServer {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -622,8 +640,7 @@ pub struct TokenServer {
     pub issued: Arc<AtomicUsize>,
     pub refused: Arc<AtomicUsize>,
     pub allow_anonymous_pull: Arc<std::sync::atomic::AtomicBool>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: HttpServer,
 }
 
 struct TokenState {
@@ -685,48 +702,14 @@ impl TokenServer {
             refused: refused.clone(),
             allow_anonymous_pull: allow_anonymous_pull.clone(),
         });
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                loop {
-                    tokio::select! {
-                        _ = &mut rx => break,
-                        accepted = listener.accept() => {
-                            let Ok((stream, _)) = accepted else { continue };
-                            let state = state.clone();
-                            tokio::spawn(async move {
-                                let service = service_fn(move |request| {
-                                    let response = token_response(&state, &request);
-                                    async move { Ok::<_, std::io::Error>(response) }
-                                });
-                                let _ = hyper::server::conn::http1::Builder::new()
-                                    .serve_connection(TokioIo::new(stream), service)
-                                    .await;
-                            });
-                        }
-                    }
-                }
-            });
+        let server = HttpServer::start(move |request| {
+            let response = token_response(&state, &request);
+            async move { Ok::<_, std::io::Error>(response) }
         });
-        Self { addr, cert_pem, issued, refused, allow_anonymous_pull, shutdown: Some(tx), thread: Some(thread) }
+        Self { addr: server.addr, cert_pem, issued, refused, allow_anonymous_pull, _server: server }
     }
 }
 
-impl Drop for TokenServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
 
 fn token_response<B>(state: &TokenState, request: &Request<B>) -> Response<ProxyBody> {
     use base64::Engine as _;
