@@ -3,7 +3,7 @@
 
 use std::{cell::OnceCell, collections::HashMap};
 
-use crate::syntax::NodeKind as _;
+use crate::syntax::{fields, NodeField as _, NodeKind as _};
 use tree_sitter::Node;
 
 use super::copies;
@@ -104,9 +104,9 @@ impl<'t> Model<'t> {
             if instruction.node.kind_name() == "from_instruction" {
                 let base = instruction
                     .node
-                    .child_by_field_name("image")
+                    .field(&fields::IMAGE)
                     .map_or_else(String::new, |node| ast::literal_text(file, node));
-                let name = instruction.node.child_by_field_name("as").map(|node| ast::literal_text(file, node));
+                let name = instruction.node.field(&fields::AS).map(|node| ast::literal_text(file, node));
                 stages.push(Stage { from: *instruction, base, name, instructions: Vec::new() });
             } else if let Some(stage) = stages.last_mut() {
                 stage.instructions.push(*instruction);
@@ -381,8 +381,8 @@ impl Item {
         let has_dollar = file.node_text(node).contains('$');
         match kind {
             ItemKind::From => {
-                let image = node.child_by_field_name("image");
-                let alias = node.child_by_field_name("as");
+                let image = node.field(&fields::IMAGE);
+                let alias = node.field(&fields::AS);
                 let name = alias.map(|node| ast::literal_text(file, node));
                 item.from = Some(FromItem {
                     base: image.map_or_else(String::new, |node| ast::literal_text(file, node)),
@@ -409,7 +409,7 @@ impl Item {
             ItemKind::Env | ItemKind::Arg => {
                 for child in ast::named_children(node) {
                     let (key, value) = match child.kind_name() {
-                        "key_value_pair" => (child.child_by_field_name("key"), child.child_by_field_name("value")),
+                        "key_value_pair" => (child.field(&fields::KEY), child.field(&fields::VALUE)),
                         "arg_name" => (Some(child), None),
                         _ => (None, None),
                     };
@@ -449,9 +449,9 @@ impl Item {
             item.uses = uses
                 .into_iter()
                 .filter_map(|use_node| {
-                    let name = use_node.child_by_field_name("name")?;
+                    let name = use_node.field(&fields::NAME)?;
                     let handles_unset = use_node
-                        .child_by_field_name("operator")
+                        .field(&fields::OPERATOR)
                         .is_some_and(|op| matches!(file.node_text(op), ":-" | "-" | ":+" | "+" | ":?" | "?" | ":=" | "="));
                     Some(Use { span: span(use_node), name: span(name), handles_unset })
                 })
@@ -563,7 +563,7 @@ fn build_time_uses<'t>(file: &SourceFile, node: Node<'t>, in_label: bool, out: &
         return;
     }
     if in_label && node.kind_name() == "key_value_pair" {
-        let key = node.child_by_field_name("key");
+        let key = node.field(&fields::KEY);
         let key_text = key.map(|k| ast::literal_text(file, k)).unwrap_or_default();
         if labels::find(&key_text).is_some_and(|known| matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs)) {
             if let Some(key) = key {
