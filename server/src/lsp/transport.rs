@@ -34,8 +34,10 @@
 
 use std::{
     collections::HashMap,
+    fs::File,
     future::Future,
-    io::{self, BufRead, Read, Write},
+    io::{self, BufRead, BufWriter, Read, Write},
+    os::fd::AsFd,
     sync::{
         atomic::{AtomicU64, AtomicU8, Ordering},
         mpsc as std_mpsc, Arc, Mutex,
@@ -66,6 +68,9 @@ const END_OF_INPUT_GRACE: Duration = Duration::from_secs(2);
 /// Messages read ahead of the dispatch loop: past that, the reader stops reading and the client's
 /// writes block, as with a server that reads no faster than it serves.
 const INCOMING_QUEUE: usize = 64;
+/// Small messages are gathered up to this size into one write; bigger bodies are written as they
+/// are.
+const OUTPUT_BUFFER: usize = 64 * 1024;
 
 /// A header line is kept up to this length; of a longer one (the end of a body whose
 /// `Content-Length` was too short, running into the next header) only the last
@@ -87,10 +92,13 @@ impl Stdio {
         thread::Builder::new()
             .name("kubefile-ls-stdin".to_owned())
             .spawn(move || read_messages(io::stdin().lock(), &to_dispatch))?;
+        // stdout through its own descriptor: `Stdout` is line-buffered, and scans every body (2 MB
+        // of document symbols) for a newline that JSON bodies do not have.
+        let output = BufWriter::with_capacity(OUTPUT_BUFFER, File::from(io::stdout().as_fd().try_clone_to_owned()?));
         let (outgoing, frames) = std_mpsc::channel();
         let (done, written) = std_mpsc::channel::<()>();
         thread::Builder::new().name("kubefile-ls-stdout".to_owned()).spawn(move || {
-            write_messages(io::stdout().lock(), &frames);
+            write_messages(output, &frames);
             drop(done);
         })?;
         Ok(Stdio { incoming, outgoing: Outgoing(outgoing), written })
