@@ -49,7 +49,6 @@ use tower_lsp_server::LspService;
 /// before `exit` (or before stdin closed), 1 otherwise, as the protocol asks.
 pub fn run_stdio() -> ExitCode {
     init_tracing();
-    worker::map_big_allocations();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

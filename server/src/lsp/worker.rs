@@ -166,19 +166,6 @@ pub fn drop_on_lane<T: Send + 'static>(bytes: usize, value: T) {
     let _ = lane(Lane::for_size(bytes)).lock().unwrap_or_else(|e| e.into_inner()).send(job);
 }
 
-/// Serves allocations of 256 KiB and more (whole-document answers, token lists, texts of big
-/// files) from their own mappings, handed back to the OS when freed. glibc would otherwise raise
-/// this threshold after the first such block is freed and carve the next ones from the heap, where
-/// each request's megabytes stay resident after it: the server's peak would grow with every kind
-/// of whole-document request a client makes.
-pub fn map_big_allocations() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes a tuning parameter of the allocator; it has no preconditions.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
-    }
-}
-
 /// Hands the heap memory freed so far back to the OS. glibc keeps what a closed document used
 /// (its rope, trees and diagnostics: hundreds of megabytes for a big file) in its arenas
 /// otherwise, so a server that once held a big file would stay that big. `malloc_trim` walks
