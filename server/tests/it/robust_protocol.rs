@@ -465,16 +465,6 @@ enum Served {
     TextOnly,
 }
 
-/// The `window/showMessage` warnings received so far.
-fn warnings_shown(server: &Server) -> Vec<String> {
-    server
-        .notifications
-        .iter()
-        .filter(|message| message["method"] == "window/showMessage" && message["params"]["type"] == 2)
-        .map(|message| message["params"]["message"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 /// RSS (KiB) of a server that opens a document of `kilobytes` (realistic instructions, edited
 /// at its end), answers about it and about a small document, and closes it, `rounds` times:
 /// (baseline, RSS while open, RSS after close) per round. After a close, RSS is read until it
@@ -516,7 +506,7 @@ fn big_document_rounds(
             Served::TextOnly => {
                 assert_eq!(response["result"], Value::Null, "no folding ranges for a text-only document");
                 assert_eq!(diagnostics, [], "no diagnostics for a text-only document");
-                let warnings = warnings_shown(&server);
+                let warnings = support::warnings_shown(&server.notifications);
                 assert_eq!(warnings.len(), round + 1, "told once per opening: {warnings:?}");
                 assert!(warnings[round].contains("maxDocumentSize"), "{warnings:?}");
             }

@@ -100,16 +100,6 @@ fn a_big_document_closed_while_it_is_analysed_is_never_published_and_small_ones_
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 
-/// The `window/showMessage` warnings received so far.
-fn warnings_shown(client: &LspClient) -> Vec<String> {
-    client
-        .notifications
-        .iter()
-        .filter(|message| message["method"] == "window/showMessage" && message["params"]["type"] == 2)
-        .map(|message| message["params"]["message"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 /// Edits take a document over the size limit (set low with `maxDocumentSize`) and back: over it,
 /// diagnostics are published empty, requests get `null`, and the user is told once however many
 /// edits follow; the edits made meanwhile still apply, and back under it the document is analysed
@@ -142,7 +132,7 @@ fn edits_across_the_size_limit_turn_analysis_off_and_on() {
     assert_eq!(client.diagnostics(&uri, Some(3))["diagnostics"], json!([]));
     client.change(&uri, 4, (pasted_lines + 2, 0), (pasted_lines + 2, 0), "# comment\n");
     assert_eq!(client.diagnostics(&uri, Some(4))["diagnostics"], json!([]));
-    let warnings = warnings_shown(&client);
+    let warnings = support::warnings_shown(&client.notifications);
     assert_eq!(warnings.len(), 1, "told once: {warnings:?}");
     assert!(warnings[0].contains("Kubefile") && warnings[0].contains("maxDocumentSize"), "{warnings:?}");
 
@@ -153,7 +143,7 @@ fn edits_across_the_size_limit_turn_analysis_off_and_on() {
     let lines: Vec<_> = diagnostics["diagnostics"].as_array().unwrap().iter().map(|d| d["range"]["start"]["line"].clone()).collect();
     assert_eq!(lines, [json!(1), json!(3)], "FORM x, then FORM y after the comment: {diagnostics}");
     assert_ne!(symbols(&mut client), Value::Null);
-    assert_eq!(warnings_shown(&client).len(), 1);
+    assert_eq!(support::warnings_shown(&client.notifications).len(), 1);
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 

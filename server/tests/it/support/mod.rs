@@ -253,6 +253,15 @@ impl Drop for LspClient {
     }
 }
 
+/// The texts of the `window/showMessage` warnings among `notifications`.
+pub fn warnings_shown<'a>(notifications: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    notifications
+        .into_iter()
+        .filter(|message| message["method"] == "window/showMessage" && message["params"]["type"] == 2)
+        .map(|message| message["params"]["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 /// Closes the server's stdin and waits for it to exit; kills it and fails the test after
 /// `timeout`.
 pub fn close_and_wait(child: &mut Child, stdin: &mut Option<ChildStdin>, timeout: Duration) -> ExitStatus {
