@@ -45,14 +45,6 @@ pub struct Copy<'t> {
     pub destination: Option<String>,
 }
 
-/// The operands of a COPY/ADD, destination last, and whether they are the JSON exec form.
-pub(crate) fn operands(instruction: Instruction<'_>) -> (Vec<Node<'_>>, bool) {
-    match instruction.json_array() {
-        Some(array) => (ast::children_of_kind(array, "json_string").collect(), true),
-        None => (instruction.paths().collect(), false),
-    }
-}
-
 /// COPY/ADD instructions of the final stage that read the build context, with destinations
 /// resolved against WORKDIR and variables against the ENV/ARG in scope. Reads the summaries; the
 /// tree only for the words that hold a variable.
@@ -111,7 +103,7 @@ pub fn context_copies<'t>(model: &Model<'t>) -> Vec<Copy<'t>> {
         .filter_map(|copy| {
             let index = stage.instructions.binary_search_by_key(&copy.item.start, |i| i.node.start_byte()).ok()?;
             let instruction = stage.instructions[index];
-            let (nodes, _) = operands(instruction);
+            let (nodes, _) = ast::InstructionParts::new(instruction).operands();
             let sources =
                 nodes.into_iter().zip(copy.sources).map(|(node, source)| CopySource { node, path: source.path }).collect();
             Some(Copy { instruction, sources, destination: copy.destination })

@@ -3,17 +3,16 @@
 
 use std::{cell::OnceCell, collections::HashMap};
 
-use crate::syntax::{fields, NodeField as _, NodeKind as _};
+use crate::syntax::{fields, kinds::KindIds, NodeField as _, NodeKind as _};
 use tree_sitter::Node;
 
-use super::copies;
 use crate::{
     sealos::{
         labels::{self, LabelRole},
         ImageType,
     },
     syntax::{
-        ast::{self, Instruction},
+        ast::{self, Instruction, InstructionParts},
         SourceFile, TextRange,
     },
 };
@@ -357,6 +356,13 @@ pub struct Item {
 impl Item {
     /// Summarises a top-level node.
     pub fn new(file: &SourceFile, node: Node<'_>) -> Item {
+        let parts = Instruction::cast(node).map(InstructionParts::new);
+        Item::from_parts(file, node, parts.as_ref())
+    }
+
+    /// Summarises a top-level node, reading an instruction's children from `parts` (collected
+    /// once for every rule about the instruction).
+    pub fn from_parts(file: &SourceFile, node: Node<'_>, parts: Option<&InstructionParts<'_>>) -> Item {
         let kind = ItemKind::of(node);
         let start = node.start_byte();
         let span = |node: Node<'_>| Span::new(start, node);
@@ -373,11 +379,8 @@ impl Item {
             copy: None,
             uses: Vec::new(),
         };
-        if !kind.is_instruction() {
-            return item;
-        }
-        let instruction = Instruction { node };
-        item.keyword = instruction.keyword_node().map(span);
+        let Some(parts) = parts.filter(|_| kind.is_instruction()) else { return item };
+        item.keyword = parts.children.first().copied().map(span);
         let has_dollar = file.node_text(node).contains('$');
         match kind {
             ItemKind::From => {
@@ -393,21 +396,21 @@ impl Item {
                 });
             }
             ItemKind::Copy | ItemKind::Add => {
-                let from = instruction.flag(file, "from");
+                let from = parts.flag(file, "from");
                 if kind == ItemKind::Copy {
                     item.copy_from =
                         from.and_then(|flag| flag.value_node()).map(|value| (ast::literal_text(file, value), span(value)));
                 }
-                let (operands, exec_form) = copies::operands(instruction);
+                let (operands, exec_form) = parts.operands();
                 item.copy = Some(CopyItem {
                     has_from_flag: from.is_some(),
                     operands: operands.into_iter().map(|node| Word::new(file, start, node)).collect(),
                     exec_form,
-                    heredoc: ast::children_of_kind(node, "heredoc_marker").next().is_some(),
+                    heredoc: parts.has("heredoc_marker"),
                 });
             }
             ItemKind::Env | ItemKind::Arg => {
-                for child in ast::named_children(node) {
+                for child in parts.children.iter().copied().filter(Node::is_named) {
                     let (key, value) = match child.kind_name() {
                         "key_value_pair" => (child.field(&fields::KEY), child.field(&fields::VALUE)),
                         "arg_name" => (Some(child), None),
@@ -423,7 +426,7 @@ impl Item {
                 }
             }
             ItemKind::Label => {
-                for pair in instruction.pairs() {
+                for pair in parts.pairs() {
                     let Some(key_node) = pair.key_node() else { continue };
                     let value_node = pair.value_node();
                     item.labels.push(LabelPair {
@@ -435,16 +438,19 @@ impl Item {
                 }
             }
             ItemKind::Workdir => {
-                item.workdir = instruction.paths().next().map(|path| Word::new(file, start, path));
+                item.workdir = parts.paths().next().map(|path| Word::new(file, start, path));
             }
             _ => {}
         }
         if has_dollar {
             let mut uses = Vec::new();
-            match kind {
-                ItemKind::Cmd | ItemKind::Entrypoint => run_time_uses(node, &mut uses),
-                kind if kind.expanded_at_build() => build_time_uses(file, node, false, &mut uses),
-                _ => {}
+            let expanded = match kind {
+                ItemKind::Cmd | ItemKind::Entrypoint => Some(Expanded::AtRun),
+                kind if kind.expanded_at_build() => Some(Expanded::AtBuild),
+                _ => None,
+            };
+            if let Some(expanded) = expanded {
+                variable_uses(file, parts.children.iter().copied(), expanded, kind == ItemKind::Label, &mut uses);
             }
             item.uses = uses
                 .into_iter()
@@ -543,39 +549,49 @@ impl Item {
     }
 }
 
-/// `$(X)`, `${X}` and `$X` anywhere in a CMD/ENTRYPOINT.
-fn run_time_uses<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    if matches!(node.kind_name(), "template_variable" | "expansion") {
-        out.push(node);
-        return;
-    }
-    for child in ast::named_children(node) {
-        run_time_uses(child, out);
+/// Where an instruction's variables are expanded, which decides what counts as a use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expanded {
+    /// CMD/ENTRYPOINT at `sealos run`: `$(X)`, `${X}` and `$X` anywhere.
+    AtRun,
+    /// By buildah: `${X}` and `$X`, leaving out label values that sealos or the node expands
+    /// (`unescaped-dollar-in-label` reports those).
+    AtBuild,
+}
+
+/// The variable uses in `nodes` (the children of one node) and under them, in order. Only nodes
+/// whose text holds a `$` are entered: every use has one, and most words have none. `in_label`:
+/// the nodes are a LABEL's children (known while descending: `Node::parent` searches from the
+/// root).
+fn variable_uses<'t>(
+    file: &SourceFile,
+    nodes: impl Iterator<Item = Node<'t>>,
+    expanded: Expanded,
+    in_label: bool,
+    out: &mut Vec<Node<'t>>,
+) {
+    let ids = KindIds::get();
+    for node in nodes {
+        if !node.is_named() || !file.node_text(node).contains('$') {
+            continue;
+        }
+        let kind = node.kind_id();
+        if kind == ids.expansion || (expanded == Expanded::AtRun && kind == ids.template_variable) {
+            out.push(node);
+        } else if expanded == Expanded::AtBuild && in_label && kind == ids.key_value_pair && expanded_by_sealos(file, node) {
+            // Only the key is buildah's to expand.
+            variable_uses(file, node.field(&fields::KEY).into_iter(), expanded, false, out);
+        } else {
+            let mut cursor = node.walk();
+            variable_uses(file, node.children(&mut cursor), expanded, kind == ids.label_instruction, out);
+        }
     }
 }
 
-/// Expansions in an instruction, leaving out label values that sealos or the node expands
-/// (`unescaped-dollar-in-label` reports those). `in_label`: `node`'s parent is a LABEL (passed
-/// down: `Node::parent` searches from the root).
-fn build_time_uses<'t>(file: &SourceFile, node: Node<'t>, in_label: bool, out: &mut Vec<Node<'t>>) {
-    if node.kind_name() == "expansion" {
-        out.push(node);
-        return;
-    }
-    if in_label && node.kind_name() == "key_value_pair" {
-        let key = node.field(&fields::KEY);
-        let key_text = key.map(|k| ast::literal_text(file, k)).unwrap_or_default();
-        if labels::find(&key_text).is_some_and(|known| matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs)) {
-            if let Some(key) = key {
-                build_time_uses(file, key, false, out);
-            }
-            return;
-        }
-    }
-    let is_label = node.kind_name() == "label_instruction";
-    for child in ast::named_children(node) {
-        build_time_uses(file, child, is_label, out);
-    }
+/// Whether sealos or the node, not buildah, expands the value of a LABEL pair.
+fn expanded_by_sealos(file: &SourceFile, pair: Node<'_>) -> bool {
+    let key_text = pair.field(&fields::KEY).map(|k| ast::literal_text(file, k)).unwrap_or_default();
+    labels::find(&key_text).is_some_and(|known| matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs))
 }
 
 /// A stage in an outline: the index of its FROM and of the items up to the next FROM.

@@ -2,14 +2,14 @@
 //! each token's text scanned once to split it at line ends). `encode` produces the LSP relative
 //! encoding and `diff` the edits of a delta request, both linear.
 
-use std::{borrow::Cow, num::NonZeroU16, sync::OnceLock};
+use std::{borrow::Cow, collections::HashSet, num::NonZeroU16, sync::OnceLock};
 
 use tree_sitter::{Node, TreeCursor};
 
 use crate::syntax::kinds::{kind_id, KindIds};
 use crate::{
     sealos::{env, labels},
-    syntax::{ast, LineCol, PositionEncoding, SourceFile, TextRange},
+    syntax::{ast, PositionEncoding, SourceFile, TextRange},
 };
 
 /// The legend's token types, in `TokenType` order.
@@ -87,7 +87,7 @@ pub fn semantic_tokens(file: &SourceFile, range: Option<TextRange>) -> Vec<Seman
         kinds: TokenKinds::get(),
         range: range.clone(),
         tokens: Vec::with_capacity(capacity),
-        stages: Vec::new(),
+        stages: HashSet::new(),
     };
     let root = file.root();
     let mut cursor = root.walk();
@@ -181,8 +181,9 @@ struct Builder<'a> {
     kinds: &'static TokenKinds,
     range: Option<TextRange>,
     tokens: Vec<SemanticToken>,
-    /// Stage names declared so far (lower case).
-    stages: Vec<String>,
+    /// Stage names declared so far (lower case): a set, since every `FROM` and `--from` looks its
+    /// name up (hundreds of stages in a big file).
+    stages: HashSet<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -196,6 +197,10 @@ impl<'a> Builder<'a> {
             }
         }
         // Split at line ends (clients without multiline token support).
+        if !self.text.as_bytes()[range.clone()].contains(&b'\n') {
+            self.tokens.push(SemanticToken { range, token_type, modifiers });
+            return;
+        }
         let mut start = range.start;
         for (i, _) in self.text[range.clone()].match_indices('\n') {
             let end = range.start + i;
@@ -212,14 +217,14 @@ impl<'a> Builder<'a> {
 
     fn record_stage(&mut self, from: Node<'_>) {
         if let Some(alias) = from.child_by_field_name("as") {
-            self.stages.push(ast::literal_text(self.file, alias).to_ascii_lowercase());
+            self.stages.insert(ast::literal_text(self.file, alias).to_ascii_lowercase());
         }
     }
 
     /// A word's text without quotes and escapes, borrowed when it has none.
     fn literal(&self, node: Node<'_>) -> Cow<'a, str> {
         let text = &self.text[node.byte_range()];
-        if text.contains(['"', '\'', '\\', '`']) {
+        if text.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`')) {
             Cow::Owned(ast::literal_text(self.file, node))
         } else {
             Cow::Borrowed(text)
@@ -234,23 +239,38 @@ impl<'a> Builder<'a> {
         } else if kind == common.parser_directive {
             self.push(node.byte_range(), TokenType::Macro, 0);
         } else if common.is_instruction(kind) {
-            self.instruction(kind, cursor);
+            self.instruction(kind, node, cursor);
         }
     }
 
-    /// Tokens of the instruction under `cursor`.
-    fn instruction(&mut self, kind: u16, cursor: &mut TreeCursor<'a>) {
-        if !cursor.goto_first_child() {
+    /// Calls `visit` with the cursor on each child of `node` (the node under the cursor) until it
+    /// returns false, then puts the cursor back on `node`. It stops at the last child by count:
+    /// a step past it costs as much as a step to a sibling (the cursor climbs to find there is
+    /// none), and was a third of all the steps.
+    fn children(
+        &mut self,
+        node: Node<'a>,
+        cursor: &mut TreeCursor<'a>,
+        mut visit: impl FnMut(&mut Self, Node<'a>, &mut TreeCursor<'a>) -> bool,
+    ) {
+        let count = node.child_count();
+        if count == 0 || !cursor.goto_first_child() {
             return;
         }
-        loop {
-            let child = cursor.node();
-            self.instruction_child(kind, child, cursor);
-            if !cursor.goto_next_sibling() {
+        for n in 1..=count {
+            if !visit(self, cursor.node(), cursor) || n == count || !cursor.goto_next_sibling() {
                 break;
             }
         }
         cursor.goto_parent();
+    }
+
+    /// Tokens of the instruction `node`, under `cursor`.
+    fn instruction(&mut self, kind: u16, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        self.children(node, cursor, |this, child, cursor| {
+            this.instruction_child(kind, child, cursor);
+            true
+        });
     }
 
     fn instruction_child(&mut self, instruction: u16, child: Node<'a>, cursor: &mut TreeCursor<'a>) {
@@ -266,7 +286,7 @@ impl<'a> Builder<'a> {
         }
         let kind = child.kind_id();
         if common.is_instruction(kind) {
-            self.instruction(kind, cursor);
+            self.instruction(kind, child, cursor);
         } else if kind == common.comment {
             self.push(child.byte_range(), TokenType::Comment, 0);
         } else if kind == kinds.instruction_name || kind == kinds.line_continuation {
@@ -280,7 +300,7 @@ impl<'a> Builder<'a> {
         } else if kind == kinds.image_alias {
             self.push(child.byte_range(), TokenType::Class, modifiers::DECLARATION);
             let name = self.literal(child).to_ascii_lowercase();
-            self.stages.push(name);
+            self.stages.insert(name);
         } else if kind == common.key_value_pair {
             self.pair(instruction, child, cursor);
         } else if kind == common.arg_name {
@@ -290,7 +310,7 @@ impl<'a> Builder<'a> {
         } else if kind == kinds.signal {
             self.with_holes(child, TokenType::EnumMember, cursor);
         } else if kind == kinds.shell_command {
-            self.shell(instruction == common.run_instruction, cursor);
+            self.shell(instruction == common.run_instruction, child, cursor);
         } else if kind == kinds.heredoc_marker || kind == common.heredoc_block {
             self.push(child.byte_range(), TokenType::String, 0);
         } else {
@@ -301,33 +321,26 @@ impl<'a> Builder<'a> {
     fn flag(&mut self, flag: Node<'a>, cursor: &mut TreeCursor<'a>) {
         let kinds = self.kinds;
         let mut name: Option<Node<'a>> = None;
-        if cursor.goto_first_child() {
-            loop {
-                let field = cursor.field_id();
-                if field.is_some() && field == kinds.name_field {
-                    let node = cursor.node();
-                    self.push(flag.start_byte()..node.end_byte(), TokenType::Parameter, 0);
-                    if self.text[node.end_byte()..flag.end_byte()].starts_with('=') {
-                        self.push(node.end_byte()..node.end_byte() + 1, TokenType::Operator, 0);
-                    }
-                    name = Some(node);
-                } else if field.is_some() && field == kinds.value_field {
-                    if let Some(name) = name {
-                        let value = cursor.node();
-                        // Only `--from` names a stage (or its index).
-                        let stage = &self.text[name.byte_range()] == "from" && {
-                            let text = self.literal(value).to_ascii_lowercase();
-                            self.stages.contains(&text) || text.bytes().all(|b| b.is_ascii_digit())
-                        };
-                        self.with_holes(value, if stage { TokenType::Class } else { TokenType::String }, cursor);
-                    }
+        self.children(flag, cursor, |this, child, cursor| {
+            let field = cursor.field_id();
+            if field.is_some() && field == kinds.name_field {
+                this.push(flag.start_byte()..child.end_byte(), TokenType::Parameter, 0);
+                if this.text[child.end_byte()..flag.end_byte()].starts_with('=') {
+                    this.push(child.end_byte()..child.end_byte() + 1, TokenType::Operator, 0);
                 }
-                if !cursor.goto_next_sibling() {
-                    break;
+                name = Some(child);
+            } else if field.is_some() && field == kinds.value_field {
+                if let Some(name) = name {
+                    // Only `--from` names a stage (or its index).
+                    let stage = &this.text[name.byte_range()] == "from" && {
+                        let text = this.literal(child).to_ascii_lowercase();
+                        this.stages.contains(&text) || text.bytes().all(|b| b.is_ascii_digit())
+                    };
+                    this.with_holes(child, if stage { TokenType::Class } else { TokenType::String }, cursor);
                 }
             }
-            cursor.goto_parent();
-        }
+            true
+        });
         if name.is_none() {
             self.push(flag.byte_range(), TokenType::Parameter, 0);
         }
@@ -338,38 +351,31 @@ impl<'a> Builder<'a> {
         let mut role = None;
         let mut key_end = None;
         let mut has_value = false;
-        if cursor.goto_first_child() {
-            loop {
-                let field = cursor.field_id();
-                if field.is_some() && field == kinds.key_field {
-                    let key = cursor.node();
-                    let name = self.literal(key);
-                    if instruction == kinds.common.label_instruction {
-                        role = labels::find(&name).map(|known| known.role);
-                        self.with_holes(key, TokenType::Property, cursor);
-                    } else {
-                        let modifiers = modifiers::DECLARATION | variable_modifiers(&name);
-                        self.push(key.byte_range(), TokenType::Variable, modifiers);
-                    }
-                    key_end = Some(key.end_byte());
-                } else if field.is_some() && field == kinds.value_field {
-                    let value = cursor.node();
-                    if let Some(key_end) = key_end {
-                        self.equals(key_end..value.start_byte());
-                    }
-                    let enum_value = matches!(
-                        role,
-                        Some(labels::LabelRole::Type | labels::LabelRole::ApiVersion | labels::LabelRole::Distribution)
-                    );
-                    self.with_holes(value, if enum_value { TokenType::EnumMember } else { TokenType::String }, cursor);
-                    has_value = true;
+        self.children(pair, cursor, |this, child, cursor| {
+            let field = cursor.field_id();
+            if field.is_some() && field == kinds.key_field {
+                let name = this.literal(child);
+                if instruction == kinds.common.label_instruction {
+                    role = labels::find(&name).map(|known| known.role);
+                    this.with_holes(child, TokenType::Property, cursor);
+                } else {
+                    let modifiers = modifiers::DECLARATION | variable_modifiers(&name);
+                    this.push(child.byte_range(), TokenType::Variable, modifiers);
                 }
-                if !cursor.goto_next_sibling() {
-                    break;
+                key_end = Some(child.end_byte());
+            } else if field.is_some() && field == kinds.value_field {
+                if let Some(key_end) = key_end {
+                    this.equals(key_end..child.start_byte());
                 }
+                let enum_value = matches!(
+                    role,
+                    Some(labels::LabelRole::Type | labels::LabelRole::ApiVersion | labels::LabelRole::Distribution)
+                );
+                this.with_holes(child, if enum_value { TokenType::EnumMember } else { TokenType::String }, cursor);
+                has_value = true;
             }
-            cursor.goto_parent();
-        }
+            true
+        });
         if let (Some(key_end), false) = (key_end, has_value) {
             self.equals(key_end..pair.end_byte());
         }
@@ -385,31 +391,24 @@ impl<'a> Builder<'a> {
 
     /// Shell text under `cursor`: only variables get tokens (the editor's shell grammar colours
     /// the rest).
-    fn shell(&mut self, run: bool, cursor: &mut TreeCursor<'a>) {
+    fn shell(&mut self, run: bool, command: Node<'a>, cursor: &mut TreeCursor<'a>) {
         let kinds = self.kinds;
-        if !cursor.goto_first_child() {
-            return;
-        }
-        loop {
-            let child = cursor.node();
+        self.children(command, cursor, |this, child, cursor| {
             let kind = child.kind_id();
             if kind == kinds.expansion {
-                self.expansion(child, cursor);
+                this.expansion(child, cursor);
             } else if kind == kinds.template_variable {
-                self.template(child, cursor);
+                this.template(child, cursor);
             } else if kind == kinds.heredoc_marker {
-                self.push(child.byte_range(), TokenType::String, 0);
+                this.push(child.byte_range(), TokenType::String, 0);
             } else if kind == kinds.shell_fragment && run {
                 let base = child.start_byte();
-                for (range, name) in super::navigation::shell_variables(&self.text[child.byte_range()]) {
-                    self.push(base + range.start..base + range.end, TokenType::Variable, variable_modifiers(name));
+                for (range, name) in super::navigation::shell_variables(&this.text[child.byte_range()]) {
+                    this.push(base + range.start..base + range.end, TokenType::Variable, variable_modifiers(name));
                 }
             }
-            if !cursor.goto_next_sibling() {
-                break;
-            }
-        }
-        cursor.goto_parent();
+            true
+        });
     }
 
     /// Gives the node under `cursor` the token type `token`, except its expansions and
@@ -417,7 +416,7 @@ impl<'a> Builder<'a> {
     fn with_holes(&mut self, node: Node<'a>, token: TokenType, cursor: &mut TreeCursor<'a>) {
         let mut at = node.start_byte();
         if self.has_dollar(node) {
-            self.holes(token, &mut at, cursor);
+            self.holes(node, token, &mut at, cursor);
         }
         if node.end_byte() > at {
             self.push(at..node.end_byte(), token, 0);
@@ -432,57 +431,46 @@ impl<'a> Builder<'a> {
 
     /// The expansions and templates below the node under `cursor` (not inside each other), in
     /// order, with `token` for the text between them from `at` on.
-    fn holes(&mut self, token: TokenType, at: &mut usize, cursor: &mut TreeCursor<'a>) {
+    fn holes(&mut self, node: Node<'a>, token: TokenType, at: &mut usize, cursor: &mut TreeCursor<'a>) {
         let kinds = self.kinds;
-        if !cursor.goto_first_child() {
-            return;
-        }
-        loop {
-            let child = cursor.node();
+        self.children(node, cursor, |this, child, cursor| {
             let kind = child.kind_id();
             if kind == kinds.expansion || kind == kinds.template_variable {
                 if child.start_byte() > *at {
-                    self.push(*at..child.start_byte(), token, 0);
+                    this.push(*at..child.start_byte(), token, 0);
                 }
                 if kind == kinds.expansion {
-                    self.expansion(child, cursor);
+                    this.expansion(child, cursor);
                 } else {
-                    self.template(child, cursor);
+                    this.template(child, cursor);
                 }
                 *at = child.end_byte();
-            } else if self.has_dollar(child) {
-                self.holes(token, at, cursor);
+            } else if this.has_dollar(child) {
+                this.holes(child, token, at, cursor);
             }
-            if !cursor.goto_next_sibling() {
-                break;
-            }
-        }
-        cursor.goto_parent();
+            true
+        });
     }
 
     fn expansion(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
+        if self.plain_variable(node, "$", "") || self.plain_variable(node, "${", "}") {
+            return;
+        }
         let kinds = self.kinds;
         let mut name_end = None;
-        if cursor.goto_first_child() {
-            loop {
-                let field = cursor.field_id();
-                if field.is_some() && field == kinds.name_field {
-                    let name = cursor.node();
-                    self.push(node.start_byte()..name.start_byte(), TokenType::Operator, 0);
-                    self.push(name.byte_range(), TokenType::Variable, variable_modifiers(&self.text[name.byte_range()]));
-                    name_end = Some(name.end_byte());
-                } else if field.is_some() && field == kinds.operator_field {
-                    self.push(cursor.node().byte_range(), TokenType::Operator, 0);
-                } else if field.is_some() && field == kinds.argument_field {
-                    let argument = cursor.node();
-                    self.with_holes(argument, TokenType::String, cursor);
-                }
-                if !cursor.goto_next_sibling() {
-                    break;
-                }
+        self.children(node, cursor, |this, child, cursor| {
+            let field = cursor.field_id();
+            if field.is_some() && field == kinds.name_field {
+                this.push(node.start_byte()..child.start_byte(), TokenType::Operator, 0);
+                this.push(child.byte_range(), TokenType::Variable, variable_modifiers(&this.text[child.byte_range()]));
+                name_end = Some(child.end_byte());
+            } else if field.is_some() && field == kinds.operator_field {
+                this.push(child.byte_range(), TokenType::Operator, 0);
+            } else if field.is_some() && field == kinds.argument_field {
+                this.with_holes(child, TokenType::String, cursor);
             }
-            cursor.goto_parent();
-        }
+            true
+        });
         let close_start = node.end_byte().saturating_sub(1);
         if self.text[node.byte_range()].ends_with('}') && name_end.is_none_or(|end| end <= close_start) {
             self.push(close_start..node.end_byte(), TokenType::Operator, 0);
@@ -490,24 +478,43 @@ impl<'a> Builder<'a> {
     }
 
     fn template(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
-        let kinds = self.kinds;
-        if !cursor.goto_first_child() {
+        if self.plain_variable(node, "$(", ")") {
             return;
         }
-        loop {
+        let kinds = self.kinds;
+        self.children(node, cursor, |this, child, cursor| {
             let field = cursor.field_id();
             if field.is_some() && field == kinds.name_field {
-                let name = cursor.node();
-                self.push(node.start_byte()..name.start_byte(), TokenType::Operator, 0);
-                self.push(name.byte_range(), TokenType::Variable, variable_modifiers(&self.text[name.byte_range()]));
-                self.push(name.end_byte()..node.end_byte(), TokenType::Operator, 0);
-                break;
+                this.push(node.start_byte()..child.start_byte(), TokenType::Operator, 0);
+                this.push(child.byte_range(), TokenType::Variable, variable_modifiers(&this.text[child.byte_range()]));
+                this.push(child.end_byte()..node.end_byte(), TokenType::Operator, 0);
+                return false;
             }
-            if !cursor.goto_next_sibling() {
-                break;
-            }
+            true
+        });
+    }
+
+    /// The tokens of an expansion or template that is `open`, a name and `close` and nothing
+    /// else (`$HOME`, `${HOME}`, `$(NAME)`: most of them), read from the text instead of the
+    /// node's children: the name is one token of the grammar, so an error-free node with this
+    /// text has exactly these children. False when `node` is not one.
+    fn plain_variable(&mut self, node: Node<'a>, open: &str, close: &str) -> bool {
+        let range = node.byte_range();
+        let Some(name) = self.text[range.clone()].strip_prefix(open).and_then(|rest| rest.strip_suffix(close)) else {
+            return false;
+        };
+        let bytes = name.as_bytes();
+        let is_name = bytes.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+            && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
+        if !is_name || node.has_error() {
+            return false;
         }
-        cursor.goto_parent();
+        let name_start = range.start + open.len();
+        let name_end = name_start + name.len();
+        self.push(range.start..name_start, TokenType::Operator, 0);
+        self.push(name_start..name_end, TokenType::Variable, variable_modifiers(name));
+        self.push(name_end..range.end, TokenType::Operator, 0);
+        true
     }
 }
 
@@ -526,13 +533,9 @@ fn variable_modifiers(name: &str) -> u32 {
 pub fn encode(file: &SourceFile, tokens: &[SemanticToken], encoding: PositionEncoding) -> Vec<u32> {
     let text = file.text();
     let index = file.line_index();
-    let units = |s: &str| -> u32 {
-        match encoding {
-            PositionEncoding::Utf8 => s.len() as u32,
-            PositionEncoding::Utf16 if s.is_ascii() => s.len() as u32,
-            PositionEncoding::Utf16 => s.chars().map(|c| c.len_utf16() as u32).sum(),
-        }
-    };
+    // One look at the whole text instead of one per token: most files are ASCII.
+    let bytes_are_units = encoding == PositionEncoding::Utf8 || text.is_ascii();
+    let units = |range: TextRange| -> u32 { if bytes_are_units { range.len() as u32 } else { utf16_len(&text[range]) } };
     let mut data = Vec::with_capacity(tokens.len() * 5);
     let (mut prev_line, mut prev_col) = (0u32, 0u32);
     // Position cache: the last token start, to count columns incrementally along a line.
@@ -550,14 +553,11 @@ pub fn encode(file: &SourceFile, tokens: &[SemanticToken], encoding: PositionEnc
             next_line_start = index.line_start(line + 1);
         }
         let col = match cache {
-            Some((cached_line, offset, col)) if cached_line == line && offset <= token.range.start => col + units(&text[offset..token.range.start]),
-            _ => {
-                let LineCol { col, .. } = index.line_col(text, token.range.start, encoding);
-                col
-            }
+            Some((cached_line, offset, col)) if cached_line == line && offset <= token.range.start => col + units(offset..token.range.start),
+            _ => units(index.line_start(line)..token.range.start),
         };
         cache = Some((line, token.range.start, col));
-        let length = units(&text[token.range.clone()]);
+        let length = units(token.range.clone());
         let line = line as u32;
         let delta_line = line - prev_line;
         let delta_start = if delta_line == 0 { col - prev_col } else { col };
@@ -566,6 +566,14 @@ pub fn encode(file: &SourceFile, tokens: &[SemanticToken], encoding: PositionEnc
         prev_col = col;
     }
     data
+}
+
+fn utf16_len(s: &str) -> u32 {
+    if s.is_ascii() {
+        s.len() as u32
+    } else {
+        s.chars().map(|c| c.len_utf16() as u32).sum()
+    }
 }
 
 /// One edit of a `semanticTokens/full/delta` response, in indices of the `u32` array.
@@ -671,6 +679,47 @@ mod tests {
             12:26 operator ")"
             12:27 string " $$(x)\"]"
         "##]].assert_eq(&render(&file, &semantic_tokens(&file, None)));
+    }
+
+    /// Plain `$NAME`, `${NAME}` and `$(NAME)` are read from the text; everything else, broken
+    /// ones included, from the tree.
+    #[test]
+    fn plain_and_other_variables() {
+        let file = SourceFile::parse("FROM scratch\nENV A=${B}x$C_1 D=${E:+$F} G=${H\nCMD [\"$(I)$(J\"]\nRUN echo ${K}${L\n");
+        expect![[r#"
+            1:1 keyword "FROM"
+            1:6 namespace "scratch"
+            2:1 keyword "ENV"
+            2:5 variable+declaration "A"
+            2:6 operator "="
+            2:7 operator "${"
+            2:9 variable "B"
+            2:10 operator "}"
+            2:11 string "x"
+            2:12 operator "$"
+            2:13 variable "C_1"
+            2:17 variable+declaration "D"
+            2:18 operator "="
+            2:19 operator "${"
+            2:21 variable "E"
+            2:22 operator ":+"
+            2:24 operator "$"
+            2:25 variable "F"
+            2:26 operator "}"
+            2:28 variable+declaration "G"
+            2:29 operator "="
+            2:30 operator "${"
+            2:32 variable "H"
+            3:1 keyword "CMD"
+            3:5 string "[\""
+            3:7 operator "$("
+            3:9 variable "I"
+            3:10 operator ")"
+            3:11 string "$(J\"]"
+            4:1 keyword "RUN"
+            4:12 variable "K"
+            4:16 variable "L"
+        "#]].assert_eq(&render(&file, &semantic_tokens(&file, None)));
     }
 
     #[test]

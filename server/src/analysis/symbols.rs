@@ -9,7 +9,7 @@ use tree_sitter::{Node, TreeCursor};
 
 use super::model::Model;
 use crate::syntax::kinds::KindIds;
-use crate::syntax::{ast, SourceFile, TextRange};
+use crate::syntax::{ast, fields, NodeField as _, SourceFile, TextRange};
 
 /// Our symbol kinds; the LSP layer maps Stage → Class, Instruction → Function, Variable →
 /// Variable, Label → Property, Directive → Key.
@@ -84,8 +84,8 @@ pub fn outline<'a>(file: &'a SourceFile, mut emit: impl FnMut(DocumentSymbol<'a>
                         end = next.end_byte();
                     }
                 }
-                let name = node.child_by_field_name("as");
-                let image = node.child_by_field_name("image");
+                let name = node.field(&fields::AS);
+                let image = node.field(&fields::IMAGE);
                 emit(DocumentSymbol {
                     name: name.map_or_else(|| Cow::Owned(format!("stage {stages}")), |n| text_of(file, n)),
                     detail: Some(Cow::Owned(format!("FROM {}", image.map_or(Cow::Borrowed(""), |n| text_of(file, n))))),
@@ -98,10 +98,18 @@ pub fn outline<'a>(file: &'a SourceFile, mut emit: impl FnMut(DocumentSymbol<'a>
                 in_stage = true;
                 stages += 1;
             }
-            cursor.reset(node);
+            if may_have_children(kinds, kind) {
+                cursor.reset(node);
+            }
             instruction_symbols(file, kinds, node, usize::from(in_stage), &mut cursor, &mut emit);
         }
     }
+}
+
+/// Whether the symbol of an instruction of kind `kind` may have children: its pairs, or the
+/// instruction of an ONBUILD.
+fn may_have_children(kinds: &KindIds, kind: u16) -> bool {
+    [kinds.env_instruction, kinds.label_instruction, kinds.arg_instruction, kinds.onbuild_instruction].contains(&kind)
 }
 
 /// The literal text of a word; plain words (the common case) borrowed, without walking their
@@ -116,8 +124,8 @@ fn text_of<'a>(file: &'a SourceFile, node: Node<'_>) -> Cow<'a, str> {
     }
 }
 
-/// The symbol of the instruction under `cursor`, then its children (the cursor is left where it
-/// was).
+/// The symbol of the instruction `node`, then its children. The cursor is on `node` if it
+/// [`may_have_children`], and left there.
 fn instruction_symbols<'a>(
     file: &'a SourceFile,
     kinds: &KindIds,
@@ -136,8 +144,12 @@ fn instruction_symbols<'a>(
     } else {
         None
     };
-    let onbuild = kind == kinds.onbuild_instruction;
-    let has_children = (pair_kind.is_some() || onbuild) && cursor.goto_first_child();
+    // The pairs of most ENV, LABEL and ARG instructions are read from the text.
+    let pairs = pair_kind.and_then(|symbol_kind| {
+        let names = kind == kinds.arg_instruction;
+        pairs_from_text(file, start..end, names, symbol_kind, depth + 1)
+    });
+    let has_children = pairs.is_none() && may_have_children(kinds, kind) && cursor.goto_first_child();
     // The keyword is the leading word of the instruction: its first child when the children are
     // visited anyway, else read from the text (no tree descent).
     let keyword_range = if has_children {
@@ -162,6 +174,9 @@ fn instruction_symbols<'a>(
         selection_range: keyword_range,
         depth,
     });
+    for pair in pairs.into_iter().flatten() {
+        emit(pair);
+    }
     if !has_children {
         return;
     }
@@ -200,31 +215,8 @@ fn pair_symbol<'a>(
     depth: usize,
     cursor: &mut TreeCursor<'_>,
 ) -> Option<DocumentSymbol<'a>> {
-    // `KEY=value` with a plain key and value (the common case): the key is the text before the
-    // `=` and the value the text after it, read without visiting the pair's children.
-    let range = pair.byte_range();
-    let text = &file.text()[range.clone()];
-    if let Some(equals) = text.find('=') {
-        let (key, value) = (&text[..equals], &text[equals + 1..]);
-        // Quotes, escapes and line breaks are what make a word's literal text differ from its text.
-        let plain = |word: &str| !word.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`' | b' ' | b'\t' | b'\r' | b'\n'));
-        // A value in double quotes is its content when that has nothing to unquote or expand
-        // (`"application"`: a LABEL value as it is usually written).
-        let value = match value.strip_prefix('"').and_then(|quoted| quoted.strip_suffix('"')) {
-            Some(content) if !content.bytes().any(|b| matches!(b, b'"' | b'\\' | b'`' | b'$' | b'\r' | b'\n')) => Some(content),
-            _ => plain(value).then_some(value),
-        };
-        if let Some(value) = value.filter(|_| !key.is_empty() && plain(key)) {
-            return Some(DocumentSymbol {
-                name: Cow::Borrowed(key),
-                detail: (!value.is_empty()).then(|| summary(value)),
-                kind: symbol_kind,
-                deprecated: false,
-                range: range.clone(),
-                selection_range: range.start..range.start + equals,
-                depth,
-            });
-        }
+    if let Some(symbol) = pair_from_text(file, pair.byte_range(), symbol_kind, depth) {
+        return Some(symbol);
     }
     if !cursor.goto_first_child() {
         return None;
@@ -253,18 +245,175 @@ fn pair_symbol<'a>(
     })
 }
 
+/// The symbol of the pair at `range` read from its text, when it is `KEY=value` with a plain key
+/// and value (the common case): the key is the text before the `=` and the value the text after
+/// it, without visiting the pair's children.
+fn pair_from_text(file: &SourceFile, range: TextRange, symbol_kind: SymbolKind, depth: usize) -> Option<DocumentSymbol<'_>> {
+    let text = &file.text()[range.clone()];
+    let equals = text.bytes().position(|b| b == b'=')?;
+    let (key, value) = (&text[..equals], &text[equals + 1..]);
+    // Quotes, escapes and line breaks are what make a word's literal text differ from its text.
+    let plain = |word: &str| !word.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`' | b' ' | b'\t' | b'\r' | b'\n'));
+    // A value in double quotes is its content when that has nothing to unquote or expand
+    // (`"application"`, `"${VERSION}"`: LABEL values as they are usually written).
+    let value = match value.strip_prefix('"').and_then(|quoted| quoted.strip_suffix('"')) {
+        Some(content) if is_verbatim_in_double_quotes(content.as_bytes()) => Some(content),
+        _ => plain(value).then_some(value),
+    };
+    let value = value.filter(|_| !key.is_empty() && plain(key))?;
+    Some(DocumentSymbol {
+        name: Cow::Borrowed(key),
+        detail: (!value.is_empty()).then(|| summary(value)),
+        kind: symbol_kind,
+        deprecated: false,
+        selection_range: range.start..range.start + equals,
+        range,
+        depth,
+    })
+}
+
+/// The children of an ENV, LABEL or ARG instruction (at `range`) read from its text, when the
+/// grammar can read it only one way: words separated by blanks and line continuations (a `\\`
+/// after a blank, at the end of a line), each a plain `KEY=value` pair or, for an ARG (`names`),
+/// a plain name. `None` when there is anything else (quotes with something to unquote, escapes,
+/// comments, expansions with operators, the legacy `ENV KEY value`): the tree is walked then.
+fn pairs_from_text(
+    file: &SourceFile,
+    range: TextRange,
+    names: bool,
+    symbol_kind: SymbolKind,
+    depth: usize,
+) -> Option<Vec<DocumentSymbol<'_>>> {
+    let bytes = file.text()[range.clone()].as_bytes();
+    let is_blank = |b: u8| matches!(b, b' ' | b'\t');
+    let mut at = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let mut symbols = Vec::new();
+    loop {
+        // Blanks and continuations before the next word; a word follows a blank.
+        let word_start = at;
+        while at < bytes.len() && is_blank(bytes[at]) {
+            at += 1;
+        }
+        if at < bytes.len() && bytes[at] == b'\\' {
+            let line_end = at + 1 + bytes[at + 1..].iter().take_while(|&&b| is_blank(b) || b == b'\r').count();
+            if at == word_start || bytes.get(line_end) != Some(&b'\n') {
+                return None;
+            }
+            at = line_end + 1;
+            // The next line continues the instruction: it has a word.
+            while at < bytes.len() && is_blank(bytes[at]) {
+                at += 1;
+            }
+            if at == bytes.len() || matches!(bytes[at], b'\r' | b'\n' | b'#' | b'\\') {
+                return None;
+            }
+        }
+        if at == bytes.len() {
+            return Some(symbols);
+        }
+        if at == word_start {
+            return None;
+        }
+        let word = word_end(bytes, at)?;
+        let word_range = range.start + at..range.start + word;
+        let symbol = if bytes[at..word].contains(&b'=') {
+            pair_from_text(file, word_range, symbol_kind, depth)?
+        } else if names {
+            DocumentSymbol {
+                name: Cow::Borrowed(&file.text()[word_range.clone()]),
+                detail: None,
+                kind: symbol_kind,
+                deprecated: false,
+                range: word_range.clone(),
+                selection_range: word_range,
+                depth,
+            }
+        } else {
+            return None;
+        };
+        symbols.push(symbol);
+        at = word;
+    }
+}
+
+/// The end of the plain word at `start` (see [`pairs_from_text`]): printable ASCII up to a blank
+/// or a line break, double-quoted parts with nothing to unquote, expansions without operators.
+fn word_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut at = start;
+    if bytes[at] == b'=' {
+        return None;
+    }
+    while at < bytes.len() {
+        match bytes[at] {
+            b' ' | b'\t' | b'\r' | b'\n' => break,
+            b'"' => {
+                let length = bytes[at + 1..].iter().position(|&b| b == b'"')?;
+                let content = &bytes[at + 1..at + 1 + length];
+                if !content.is_ascii() || !is_verbatim_in_double_quotes(content) {
+                    return None;
+                }
+                at += length + 2;
+            }
+            b'$' => {
+                let name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+                match bytes.get(at + 1) {
+                    Some(b'{') => {
+                        let length = bytes[at + 2..].iter().take_while(|b| name(b)).count();
+                        if length == 0 || bytes.get(at + 2 + length) != Some(&b'}') {
+                            return None;
+                        }
+                        at += length + 3;
+                    }
+                    Some(b) if b.is_ascii_alphabetic() || *b == b'_' => at += 1,
+                    _ => return None,
+                }
+            }
+            b'\'' | b'\\' | b'`' | b'#' => return None,
+            b if b.is_ascii_graphic() => at += 1,
+            _ => return None,
+        }
+    }
+    Some(at)
+}
+
+/// Whether the content of a double-quoted string is its literal text: nothing to unquote, escape
+/// or join, and expansions only without an operator (`$NAME`, `${NAME}`), which an outline keeps
+/// as written. A `$` that starts no expansion is text as well.
+fn is_verbatim_in_double_quotes(content: &[u8]) -> bool {
+    if content.iter().any(|&b| matches!(b, b'"' | b'\\' | b'`' | b'\r' | b'\n')) {
+        return false;
+    }
+    let mut rest = content;
+    while let Some(dollar) = rest.iter().position(|&b| b == b'$') {
+        rest = &rest[dollar + 1..];
+        if let Some(body) = rest.strip_prefix(b"{") {
+            // `${` + a name + `}`; an operator (`:-`, `#`, `/`, ...) would rewrite the text.
+            let name = body.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+            if name == 0 || body.get(name) != Some(&b'}') {
+                return false;
+            }
+            rest = &body[name + 1..];
+        }
+    }
+    true
+}
+
 /// One line of at most 60 characters, continuations joined (comment lines dropped); borrowed
 /// when the text already is one short line.
 fn summary(text: &str) -> Cow<'_, str> {
     const MAX_CHARS: usize = 60;
     let trimmed = text.trim();
-    if !trimmed.contains('\n') && trimmed.len() <= MAX_CHARS && !trimmed.ends_with('\\') {
+    if trimmed.len() <= MAX_CHARS && !trimmed.ends_with('\\') && !trimmed.contains('\n') {
         return Cow::Borrowed(trimmed);
     }
     let mut out = String::with_capacity(text.len().min(MAX_CHARS + 4));
     let mut count = 0;
-    for line in text.lines() {
-        let line = line.trim().trim_end_matches('\\').trim_end_matches('`').trim();
+    // Blank lines are skipped, and `\r` trimmed: splitting at `\n` is `lines()`.
+    let mut rest = trimmed;
+    while !rest.is_empty() {
+        let line_end = rest.bytes().position(|b| b == b'\n').unwrap_or(rest.len());
+        let line = line_content(&rest[..line_end]);
+        rest = rest.get(line_end + 1..).unwrap_or("");
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -296,6 +445,24 @@ fn summary(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// A line of an instruction without its indentation, trailing blanks and line continuation.
+fn line_content(line: &str) -> &str {
+    if !line.is_ascii() {
+        return line.trim().trim_end_matches('\\').trim_end_matches('`').trim();
+    }
+    // The same trims byte by byte (ASCII whitespace as `char::is_whitespace` has it).
+    let bytes = line.as_bytes();
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let start = bytes.iter().position(|&b| !is_space(b)).unwrap_or(bytes.len());
+    let mut end = bytes.len();
+    for trimmed in [None, Some(b'\\'), Some(b'`'), None] {
+        while end > start && trimmed.map_or_else(|| is_space(bytes[end - 1]), |byte| bytes[end - 1] == byte) {
+            end -= 1;
+        }
+    }
+    &line[start..end]
 }
 
 /// A selection range and the ranges that contain it, innermost first.
@@ -432,6 +599,102 @@ mod tests {
         assert_eq!(summary_of_two.chars().count(), 60);
         assert_eq!(summary(&format!("{} \\\n yé", "é".repeat(50))), format!("{} yé", "é".repeat(50)));
         assert_eq!(summary(&format!("é \\\n {}", "é".repeat(70))), format!("é {}…", "é".repeat(57)));
+    }
+
+    /// The details of pairs read from the text are the literal text of the value the tree has.
+    #[test]
+    fn pair_details_read_from_the_text_are_the_literal_values() {
+        let values = [
+            "plain", "\"application\"", "\"${VERSION_1}\"", "\"v${A}-${B_2}x\"", "\"$A $B\"", "\"cost: $\"", "\"$1\"",
+            "\"${A:-d}\"", "\"${A-d}\"", "\"${A:+x}\"", "\"${A:?err}\"", "\"${A#p}\"", "\"${A%s}\"", "\"${A/x/y}\"",
+            "\"${}\"", "\"${A\"", "\"a\\\"b\"", "\"`x`\"", "\"\"", "$A", "'single $A'", "\"é ${Ü}\"",
+        ];
+        let text: String = values.iter().map(|value| format!("LABEL k={value}\n")).collect();
+        let file = SourceFile::parse(&text);
+        let kinds = KindIds::get();
+        let mut cursor = file.root().walk();
+        let mut compared = 0;
+        for (&instruction, value) in file.top_level().iter().zip(values) {
+            let Some(pair) = instruction.named_child(0).filter(|pair| pair.kind_id() == kinds.key_value_pair) else {
+                continue;
+            };
+            cursor.reset(pair);
+            let symbol = pair_symbol(&file, kinds, pair, SymbolKind::Label, 1, &mut cursor).expect("a symbol");
+            let literal = pair.child_by_field_name("value").map(|value| ast::literal_text(&file, value));
+            if is_verbatim_in_double_quotes(value.trim_matches('"').as_bytes()) && value.starts_with('"') {
+                assert_eq!(literal.as_deref(), Some(value.trim_matches('"')), "{value}");
+            }
+            assert_eq!(symbol.detail.as_deref().unwrap_or(""), literal.as_deref().unwrap_or(""), "{value}");
+            compared += 1;
+        }
+        // Only a broken `${` or two may leave no pair.
+        assert!(compared >= values.len() - 2, "{compared}");
+    }
+
+    /// Checks the pairs read from the text against the tree for every ENV, LABEL and ARG of
+    /// `file`; how many were read from the text.
+    fn compare_pairs_with_the_tree(file: &SourceFile) -> usize {
+        let kinds = KindIds::get();
+        let mut read = 0;
+        for &instruction in file.top_level() {
+            let kind = instruction.kind_id();
+            let (names, symbol_kind) = match kind {
+                kind if kind == kinds.arg_instruction => (true, SymbolKind::Variable),
+                kind if kind == kinds.env_instruction => (false, SymbolKind::Variable),
+                kind if kind == kinds.label_instruction => (false, SymbolKind::Label),
+                _ => continue,
+            };
+            let Some(symbols) = pairs_from_text(file, instruction.byte_range(), names, symbol_kind, 1) else { continue };
+            read += 1;
+            let context = file.node_text(instruction);
+            let mut cursor = instruction.walk();
+            let children: Vec<Node> =
+                instruction.named_children(&mut cursor).filter(|child| child.kind() != "line_continuation").collect();
+            assert!(!instruction.has_error(), "{context:?}: {}", instruction.to_sexp());
+            assert_eq!(symbols.len(), children.len(), "{context:?}: {}", instruction.to_sexp());
+            for (symbol, child) in symbols.iter().zip(children) {
+                assert_eq!(symbol.range, child.byte_range(), "{context:?}");
+                if child.kind_id() == kinds.arg_name {
+                    assert_eq!(symbol.name, text_of(file, child), "{context:?}");
+                    assert_eq!(symbol.selection_range, child.byte_range(), "{context:?}");
+                    continue;
+                }
+                assert_eq!(child.kind_id(), kinds.key_value_pair, "{context:?}");
+                let key = child.child_by_field_name("key").expect("a key");
+                assert_eq!(symbol.selection_range, key.byte_range(), "{context:?}");
+                assert_eq!(symbol.name, text_of(file, key), "{context:?}");
+                let value = child.child_by_field_name("value").map(|value| ast::literal_text(file, value));
+                assert_eq!(symbol.detail.as_deref().unwrap_or(""), value.as_deref().unwrap_or(""), "{context:?}");
+            }
+        }
+        read
+    }
+
+    /// Pairs read from the text are the children the tree has, with the same ranges and values.
+    #[test]
+    fn pairs_read_from_the_text_are_the_children_in_the_tree() {
+        let words = [
+            "A", "A=1", "a.b-c/d:e=1.2", "A=", "A==b", "A=b=c", "_x=--flag=v", "A=é", "é=1", "A=$B", "A=x${B}y", "A=${B:-x y}",
+            "A=\"x\"", "A=\"x y\"", "A=\"${V}\"", "A=\"$\"", "A=$", "A=$1", "A='x'", "A=b\\", "A=#x", "=x", "A B", "A=1 B=2",
+            "A=1  B=\"2 3\"\tC=4", "A\t", "A=1 ", "A=`x`", "A=[1,2]", "A=%{x}", "A=1 \\\n  B=2", "A=1 \\ \r\n\tB=\"x\" \\\n C",
+            "A=1\\\n B=2", "A=1 \\\n\n B=2", "A=1 \\\n # c\n B=2", "A=1 \\\n", "\\\n A=1", "A=\"x\ny\"", "$A=1", "A=\"a\"b",
+        ];
+        let mut text = String::new();
+        for word in words {
+            for keyword in ["ARG", "arg", "ENV", "LABEL"] {
+                text.push_str(&format!("{keyword} {word}\n"));
+            }
+        }
+        text.push_str("ARG\nENV\nLABEL  \n");
+        let read = compare_pairs_with_the_tree(&SourceFile::parse(&text));
+        assert!(read >= 60, "{read}");
+    }
+
+    #[test]
+    fn line_content_trims_as_the_str_methods_do() {
+        for line in ["", "  ", "\tx \\", "a`\\ ", "a\\` ", " \x0b\x0cb\r", "\\", "é \\ ", " x y \\\\"] {
+            assert_eq!(line_content(line), line.trim().trim_end_matches('\\').trim_end_matches('`').trim(), "{line:?}");
+        }
     }
 
     #[test]

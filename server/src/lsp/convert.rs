@@ -384,7 +384,12 @@ fn symbol_kind(kind: symbols::SymbolKind) -> lsp::SymbolKind {
 /// the analysis. Writes what serde writes for that tree (a test compares them).
 pub struct DocumentSymbolWriter<'w, 'f> {
     out: &'w mut Vec<u8>,
-    positions: Positions<'f>,
+    /// Where the symbols start and their names are: in document order, a line or two apart.
+    starts: Positions<'f>,
+    /// Where the symbols end: a stage's end is far ahead of the next symbol's.
+    ends: Positions<'f>,
+    /// The JSON of each [`symbols::SymbolKind`]'s LSP kind, by its discriminant.
+    kinds: [Vec<u8>; 5],
     /// Symbols whose object is still open; all but the innermost have an open `children` array.
     open: usize,
 }
@@ -392,7 +397,25 @@ pub struct DocumentSymbolWriter<'w, 'f> {
 impl<'w, 'f> DocumentSymbolWriter<'w, 'f> {
     pub fn new(out: &'w mut Vec<u8>, file: &'f SourceFile, encoding: PositionEncoding) -> Self {
         out.push(b'[');
-        DocumentSymbolWriter { out, positions: Positions::new(file, encoding), open: 0 }
+        let kinds = [
+            symbols::SymbolKind::Stage,
+            symbols::SymbolKind::Instruction,
+            symbols::SymbolKind::Variable,
+            symbols::SymbolKind::Label,
+            symbols::SymbolKind::Directive,
+        ]
+        .map(|kind| {
+            let mut json = Vec::new();
+            json::write_json(&mut json, &symbol_kind(kind));
+            json
+        });
+        DocumentSymbolWriter {
+            out,
+            starts: Positions::new(file, encoding),
+            ends: Positions::new(file, encoding),
+            kinds,
+            open: 0,
+        }
     }
 
     /// The next symbol of the outline, in the order `symbols::outline` gives them (a symbol's
@@ -401,8 +424,8 @@ impl<'w, 'f> DocumentSymbolWriter<'w, 'f> {
         let first_child = self.open == symbol.depth && symbol.depth > 0;
         let first = self.open == 0;
         self.close_to(symbol.depth);
-        let range = self.positions.range(&symbol.range);
-        let selection_range = self.positions.range(&symbol.selection_range);
+        let range = lsp::Range { start: self.starts.position(symbol.range.start), end: self.ends.position(symbol.range.end) };
+        let selection_range = self.starts.range(&symbol.selection_range);
         let out = &mut *self.out;
         if first_child {
             out.extend_from_slice(br#","children":["#);
@@ -416,7 +439,7 @@ impl<'w, 'f> DocumentSymbolWriter<'w, 'f> {
             json::write_str(out, detail);
         }
         out.extend_from_slice(br#","kind":"#);
-        json::write_json(out, &symbol_kind(symbol.kind));
+        out.extend_from_slice(&self.kinds[symbol.kind as usize]);
         if symbol.deprecated {
             out.extend_from_slice(br#","tags":"#);
             json::write_json(out, &[lsp::SymbolTag::DEPRECATED]);
@@ -474,42 +497,84 @@ pub fn symbol_information(
         .collect()
 }
 
-/// Positions of offsets that mostly grow (a document-order walk): the line is found by stepping
-/// from the last one, by binary search only after a jump.
+/// Positions of offsets that come near each other (a document-order walk): the line is searched
+/// outwards from the last one, so a step of a line or two costs a comparison or two and a jump
+/// a search over the lines in between.
 struct Positions<'f> {
     file: &'f SourceFile,
     encoding: PositionEncoding,
     line: usize,
+    /// The text is ASCII (as Kubefiles mostly are): a column is a count of bytes.
+    ascii: bool,
 }
 
 impl<'f> Positions<'f> {
     fn new(file: &'f SourceFile, encoding: PositionEncoding) -> Self {
-        Positions { file, encoding, line: 0 }
+        Positions { file, encoding, line: 0, ascii: file.text().is_ascii() }
     }
 
     fn position(&mut self, offset: usize) -> lsp::Position {
-        let index = self.file.line_index();
         let text = self.file.text();
         let offset = offset.min(text.len());
-        if offset < index.line_start(self.line) {
-            self.line = index.line_of(offset);
-        }
-        let mut steps = 0;
-        while offset >= index.line_start(self.line + 1) && self.line + 1 < index.line_count() {
-            // A few lines on at most; further is a jump.
-            if steps == 4 {
-                self.line = index.line_of(offset);
-                break;
-            }
-            self.line += 1;
-            steps += 1;
-        }
-        let prefix = &text.as_bytes()[index.line_start(self.line)..offset];
-        if !prefix.is_ascii() {
+        self.line = self.line_of(offset);
+        let prefix = &text.as_bytes()[self.file.line_index().line_start(self.line)..offset];
+        if !self.ascii && !prefix.is_ascii() {
             // Columns count characters (and clamp inside one): the general conversion.
             return position(self.file, offset, self.encoding);
         }
         lsp::Position { line: self.line as u32, character: prefix.len() as u32 }
+    }
+
+    /// The line of `offset` (as `LineIndex::line_of` finds it): the lines around the last one
+    /// are bracketed 1, 2, 4, ... lines away, then searched by halves.
+    fn line_of(&self, offset: usize) -> usize {
+        let index = self.file.line_index();
+        let count = index.line_count();
+        // The line sought is the last one starting at or before `offset`: at or after `low`,
+        // before `high`.
+        let (mut low, mut high);
+        let mut step = 1;
+        if index.line_start(self.line) <= offset {
+            low = self.line;
+            loop {
+                let probe = low + step;
+                if probe >= count {
+                    high = count;
+                    break;
+                }
+                if index.line_start(probe) > offset {
+                    high = probe;
+                    break;
+                }
+                low = probe;
+                step *= 2;
+            }
+        } else {
+            high = self.line;
+            loop {
+                // The first line starts at 0, at or before any offset.
+                if step >= high {
+                    low = 0;
+                    break;
+                }
+                let probe = high - step;
+                if index.line_start(probe) <= offset {
+                    low = probe;
+                    break;
+                }
+                high = probe;
+                step *= 2;
+            }
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            if index.line_start(middle) <= offset {
+                low = middle;
+            } else {
+                high = middle;
+            }
+        }
+        low
     }
 
     fn range(&mut self, range: &Range<usize>) -> lsp::Range {
@@ -528,21 +593,29 @@ pub fn selection_range(
     }
 }
 
-pub fn folding_range(file: &SourceFile, folding: FoldingRange, negotiated: &Negotiated) -> lsp::FoldingRange {
-    let start = position(file, folding.range.start, negotiated.encoding);
-    let end = position(file, folding.range.end, negotiated.encoding);
+/// Folding ranges, in the order analysis gives them (by start).
+pub fn folding_ranges(file: &SourceFile, foldings: Vec<FoldingRange>, negotiated: &Negotiated) -> Vec<lsp::FoldingRange> {
+    // Starts come in order; a stage's end is far from the next fold's.
+    let (mut starts, mut ends) = (Positions::new(file, negotiated.encoding), Positions::new(file, negotiated.encoding));
     let characters = !negotiated.line_folding_only;
-    lsp::FoldingRange {
-        start_line: start.line,
-        start_character: characters.then_some(start.character),
-        end_line: end.line,
-        end_character: characters.then_some(end.character),
-        kind: Some(match folding.kind {
-            FoldingKind::Comment => lsp::FoldingRangeKind::Comment,
-            FoldingKind::Region => lsp::FoldingRangeKind::Region,
-        }),
-        collapsed_text: folding.collapsed_text.filter(|_| negotiated.folding_collapsed_text),
-    }
+    foldings
+        .into_iter()
+        .map(|folding| {
+            let start = starts.position(folding.range.start);
+            let end = ends.position(folding.range.end);
+            lsp::FoldingRange {
+                start_line: start.line,
+                start_character: characters.then_some(start.character),
+                end_line: end.line,
+                end_character: characters.then_some(end.character),
+                kind: Some(match folding.kind {
+                    FoldingKind::Comment => lsp::FoldingRangeKind::Comment,
+                    FoldingKind::Region => lsp::FoldingRangeKind::Region,
+                }),
+                collapsed_text: folding.collapsed_text.filter(|_| negotiated.folding_collapsed_text),
+            }
+        })
+        .collect()
 }
 
 pub fn semantic_tokens_edit(edit: SemanticTokensEdit) -> lsp::SemanticTokensEdit {
@@ -765,6 +838,25 @@ mod tests {
                 writer.finish();
                 let expected = serde_json::to_string(&symbol_tree(&file, &symbols::document_symbols(&file), encoding)).unwrap();
                 assert_eq!(String::from_utf8(written).unwrap(), expected, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn positions_near_each_other_are_the_positions_of_their_offsets() {
+        let generated: String = (0..200).map(|n| format!("RUN echo {n} \\\n  && é{n}\n\n")).collect();
+        for text in ["", "x", "a\nb\n", "\n\n\n", "FROM é😀\r\nLABEL a=ü\r\n", generated.as_str()] {
+            let file = SourceFile::parse(text);
+            let len = text.len();
+            // Forwards, backwards, steps of every size, jumps, and offsets past the end.
+            let mut offsets: Vec<usize> = (0..=len + 2).collect();
+            offsets.extend((0..=len).rev());
+            offsets.extend((0..len).flat_map(|n| [n * 7919 % (len + 1), len - n, n / 2]));
+            for encoding in [PositionEncoding::Utf16, PositionEncoding::Utf8] {
+                let mut positions = Positions::new(&file, encoding);
+                for &offset in &offsets {
+                    assert_eq!(positions.position(offset), position(&file, offset, encoding), "{text:?} at {offset}");
+                }
             }
         }
     }

@@ -193,9 +193,10 @@ impl OpenDocument {
             // the same text is the way to let go of it (one copy of the text, when the document
             // crosses the limit, not per edit).
             let text = self.doc.rope().to_string();
-            self.doc = Document::unparsed(&text, self.doc.version());
+            self.doc = Document::unparsed(text, self.doc.version());
             self.parsed = false;
         }
+        self.doc.release_text();
         self.last = None;
         self.semantic_tokens = None;
         *self.diagnostics_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Default::default();

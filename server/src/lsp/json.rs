@@ -73,23 +73,59 @@ pub fn write_range_and_selection(out: &mut Vec<u8>, range: &lsp::Range, selectio
 }
 
 /// An array of numbers (`[1,20,3]`): 150,000 of them in the semantic tokens of a 10,000-line
-/// file. The room is reserved exactly first (counting digits is cheap next to growing the buffer
-/// and copying it), then numbers are copied out in batches.
+/// file, most of one or two digits. Those are pushed byte by byte: copying each number from a
+/// buffer of its own is a `memmove` call per number, and counting the digits first to write in
+/// place cost more than the pushes.
 pub fn write_u32s(out: &mut Vec<u8>, values: &[u32]) {
-    let digits: usize = values.iter().map(|&value| digit_count(value) + 1).sum();
-    out.reserve(digits + 1);
+    // At least a digit and a comma each; grown if the numbers are longer.
+    out.reserve(values.len() * 2 + 2);
     out.push(b'[');
-    for (n, batch) in values.chunks(Scratch::CAPACITY / 11).enumerate() {
-        let mut scratch = Scratch::new();
-        for (i, &value) in batch.iter().enumerate() {
-            if n > 0 || i > 0 {
-                scratch.bytes(b",");
-            }
-            scratch.u32(value);
+    for (i, &value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        out.extend_from_slice(scratch.written());
+        if value < 10 {
+            out.push(b'0' + value as u8);
+        } else if value < 100 {
+            let pair = value as usize * 2;
+            out.push(DIGIT_PAIRS[pair]);
+            out.push(DIGIT_PAIRS[pair + 1]);
+        } else {
+            let mut digits = [0; 10];
+            let len = write_digits(&mut digits, value);
+            out.extend_from_slice(&digits[..len]);
+        }
     }
     out.push(b']');
+}
+
+/// `00`, `01`, … `99`.
+const DIGIT_PAIRS: [u8; 200] = *b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/// Writes `value`'s digits at the start of `buffer` (two at a time: `itoa` formats into a buffer
+/// of its own that is then copied, 40–80 % slower over the 150,000 numbers of a big file's
+/// semantic tokens), and returns how many.
+fn write_digits(buffer: &mut [u8], value: u32) -> usize {
+    if value < 10 {
+        buffer[0] = b'0' + value as u8;
+        return 1;
+    }
+    let digits = digit_count(value);
+    let mut end = digits;
+    let mut rest = value;
+    while rest >= 100 {
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        buffer[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        end -= 2;
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        buffer[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        buffer[end - 1] = b'0' + rest as u8;
+    }
+    digits
 }
 
 fn digit_count(value: u32) -> usize {
@@ -124,26 +160,8 @@ impl Scratch {
         self.len += bytes.len();
     }
 
-    /// Written in place two digits at a time (`itoa` formats into a buffer of its own that is
-    /// then copied: 40–80 % slower over the 150,000 numbers of a big file's semantic tokens).
     fn u32(&mut self, value: u32) {
-        const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-        let digits = digit_count(value);
-        let mut end = self.len + digits;
-        self.len = end;
-        let mut rest = value;
-        while rest >= 100 {
-            let pair = (rest % 100) as usize * 2;
-            rest /= 100;
-            self.buffer[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
-            end -= 2;
-        }
-        if rest >= 10 {
-            let pair = rest as usize * 2;
-            self.buffer[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
-        } else {
-            self.buffer[end - 1] = b'0' + rest as u8;
-        }
+        self.len += write_digits(&mut self.buffer[self.len..], value);
     }
 
     fn range(&mut self, range: &lsp::Range) {
@@ -187,7 +205,7 @@ mod tests {
             assert_eq!(scratch.written(), serde_json::to_vec(&value).unwrap(), "{value}");
         }
         let numbers: Vec<u32> = (0..100).map(|n| n * n * 997).chain([u32::MAX, 0]).collect();
-        for values in [&numbers[..], &[], &[5]] {
+        for values in [&numbers[..], &[], &[5], &[0, 9, 10, 42, 99, 100, 101, 1000]] {
             let mut out = Vec::new();
             write_u32s(&mut out, values);
             assert_eq!(out, serde_json::to_vec(values).unwrap());

@@ -49,6 +49,7 @@ use tower_lsp_server::LspService;
 /// before `exit` (or before stdin closed), 1 otherwise, as the protocol asks.
 pub fn run_stdio() -> ExitCode {
     init_tracing();
+    worker::start();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

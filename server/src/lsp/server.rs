@@ -140,7 +140,7 @@ impl LanguageServer for Server {
                 self.session.contexts.forget(dir);
             }
         }
-        let doc = Document::unparsed(&text, version);
+        let doc = Document::unparsed(text, version);
         let trigger = self.session.documents.open(uri.clone(), doc, kind, context_dir);
         if !self.session.negotiated().pull_diagnostics {
             diagnostics::spawn_publisher(self.session.clone(), uri, trigger);

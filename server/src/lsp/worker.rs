@@ -82,6 +82,12 @@ fn lane(lane: Lane) -> &'static Mutex<mpsc::Sender<Job>> {
     })
 }
 
+/// Starts the lane for ordinary documents ahead of the first one, whose parse would otherwise
+/// wait for the thread to start.
+pub fn start() {
+    lane(Lane::Small);
+}
+
 /// Runs `work` for revision `revision` of the open document `uri`, on the lane its size calls
 /// for. `None` when the document is closed or changed before the job's turn came, when it was
 /// closed while the job ran, or when the job panicked (a bug in a rule, logged).

@@ -65,6 +65,74 @@ impl<'t> Instruction<'t> {
     }
 }
 
+/// An instruction with its children (named and anonymous, in order) collected by one cursor
+/// walk. Code that asks several questions of one instruction reads them here instead of walking
+/// the node again for each: every cursor step through the node's hidden levels costs.
+pub struct InstructionParts<'t> {
+    pub instruction: Instruction<'t>,
+    pub children: Vec<Node<'t>>,
+    /// [`Instruction::flags`].
+    pub flags: Vec<Flag<'t>>,
+}
+
+impl<'t> InstructionParts<'t> {
+    pub fn new(instruction: Instruction<'t>) -> InstructionParts<'t> {
+        let mut cursor = instruction.node.walk();
+        let children: Vec<Node<'t>> = instruction.node.children(&mut cursor).collect();
+        let flags = children
+            .iter()
+            .filter(|node| node.is_named() && !matches!(node.kind_name(), "line_continuation" | "comment"))
+            .take_while(|node| node.kind_name() == "flag")
+            .map(|node| Flag { node: *node })
+            .collect();
+        InstructionParts { instruction, children, flags }
+    }
+
+    /// The named children of kind `kind` ([`children_of_kind`]).
+    pub fn named(&self, kind: &'static str) -> impl Iterator<Item = Node<'t>> + '_ {
+        self.children.iter().copied().filter(move |child| child.is_named() && child.kind_name() == kind)
+    }
+
+    /// Whether a named child of kind `kind` is present.
+    pub fn has(&self, kind: &'static str) -> bool {
+        self.named(kind).next().is_some()
+    }
+
+    /// The first anonymous child of kind `kind` (keywords such as `AS`).
+    pub fn anonymous(&self, kind: &str) -> Option<Node<'t>> {
+        self.children.iter().copied().find(|child| !child.is_named() && child.kind_name() == kind)
+    }
+
+    /// [`Instruction::flag`].
+    pub fn flag(&self, file: &'t SourceFile, name: &str) -> Option<Flag<'t>> {
+        self.flags.iter().copied().find(|flag| flag.name(file) == name)
+    }
+
+    /// [`Instruction::json_array`].
+    pub fn json_array(&self) -> Option<Node<'t>> {
+        self.named("json_string_array").next()
+    }
+
+    /// [`Instruction::pairs`].
+    pub fn pairs(&self) -> impl Iterator<Item = KeyValue<'t>> + '_ {
+        self.named("key_value_pair").map(|node| KeyValue { node })
+    }
+
+    /// [`Instruction::paths`].
+    pub fn paths(&self) -> impl Iterator<Item = Node<'t>> + '_ {
+        self.named("path")
+    }
+
+    /// The operands of a COPY/ADD, destination last: the JSON strings in exec form (`true`), the
+    /// paths otherwise.
+    pub fn operands(&self) -> (Vec<Node<'t>>, bool) {
+        match self.json_array() {
+            Some(array) => (children_of_kind(array, "json_string").collect(), true),
+            None => (self.paths().collect(), false),
+        }
+    }
+}
+
 /// The keyword of an instruction node kind: `from_instruction` → `FROM`.
 pub fn kind_keyword(kind: &str) -> &'static str {
     match kind {
@@ -111,9 +179,7 @@ impl<'t> Flag<'t> {
 
     /// Whether `=` follows the name (a value may still be empty).
     pub fn has_equals(&self) -> bool {
-        let mut cursor = self.node.walk();
-        let has = self.node.children(&mut cursor).any(|child| child.kind_name() == "=");
-        has
+        has_child_token(self.node, "=")
     }
 }
 
@@ -139,10 +205,14 @@ impl<'t> KeyValue<'t> {
 
     /// The legacy `ENV key value` form (no `=`).
     pub fn is_legacy(&self) -> bool {
-        let mut cursor = self.node.walk();
-        let legacy = !self.node.children(&mut cursor).any(|child| child.kind_name() == "=");
-        legacy
+        !has_child_token(self.node, "=")
     }
+}
+
+/// Whether one of the children of a small node (a flag, a pair: a handful of children) is of kind
+/// `kind`. Looked up by index: a cursor would cost an allocation, more than the few lookups.
+fn has_child_token(node: Node<'_>, kind: &str) -> bool {
+    (0..node.child_count()).filter_map(|index| node.child(index)).any(|child| child.kind_name() == kind)
 }
 
 pub fn children_of_kind<'t>(node: Node<'t>, kind: &'static str) -> impl Iterator<Item = Node<'t>> + 't {
@@ -246,8 +316,22 @@ fn push_word(file: &SourceFile, node: Node<'_>, lookup: &mut Lookup<'_>, out: &m
             Some(value) => out.push_str(&value),
             None => out.push_str(file.node_text(node)),
         },
-        _ => push_children(file, node, node.byte_range(), lookup, out, quoting),
+        _ => {
+            let text = file.node_text(node);
+            if is_plain(text) {
+                out.push_str(text);
+            } else {
+                push_children(file, node, node.byte_range(), lookup, out, quoting);
+            }
+        }
     }
+}
+
+/// Whether a word's text is its own value: every node the walk above rewrites (quotes, escapes
+/// with either escape character, continuations, comments after them, expansions) holds one of
+/// these bytes. Most words are plain, and copying them skips a cursor walk over their children.
+fn is_plain(text: &str) -> bool {
+    !text.bytes().any(|byte| matches!(byte, b'"' | b'\'' | b'\\' | b'`' | b'$' | b'\n' | b'#'))
 }
 
 /// Visits the visible children inside `range`; the text between them belongs to hidden tokens

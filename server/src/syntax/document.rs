@@ -36,6 +36,9 @@ pub struct Document {
     edits: u64,
     /// The text and tree as a [`SourceFile`], built on demand and dropped by the next edit.
     snapshot: Option<SourceFile>,
+    /// The text as it was given, until the first edit: the first parse takes it instead of
+    /// copying it out of the rope.
+    text: Option<Arc<String>>,
 }
 
 impl Document {
@@ -53,22 +56,32 @@ impl Document {
             tree_reusable: true,
             edits: 0,
             snapshot: Some(snapshot),
+            text: None,
         }
     }
 
     /// A document with `text` whose parse is left to the first [`snapshot`](Self::snapshot),
-    /// [`tree`](Self::tree) or [`ParseJob`], so it can happen off the caller's thread.
-    pub fn unparsed(text: &str, version: i32) -> Document {
+    /// [`tree`](Self::tree) or [`ParseJob`], so it can happen off the caller's thread. A `String`
+    /// given by value is what the first parse reads (see [`release_text`](Self::release_text)).
+    pub fn unparsed(text: impl Into<String>, version: i32) -> Document {
+        let text = text.into();
         Document {
-            rope: Rope::from_str(text),
-            line_index: Arc::new(LineIndex::new(text)),
+            rope: Rope::from_str(&text),
+            line_index: Arc::new(LineIndex::new(&text)),
             tree: parse_str("", None),
             version,
             stale_tree: true,
             tree_reusable: false,
             edits: 0,
             snapshot: None,
+            text: Some(Arc::new(text)),
         }
+    }
+
+    /// Lets go of the contiguous text an unparsed document keeps for its first parse (a document
+    /// that is kept as text only would otherwise hold its text twice).
+    pub fn release_text(&mut self) {
+        self.text = None;
     }
 
     pub fn version(&self) -> i32 {
@@ -118,6 +131,7 @@ impl Document {
     /// costs one incremental parse. Positions clamp as in [`apply_change`](Self::apply_change).
     pub fn edit(&mut self, range: Option<Range<LineCol>>, new_text: &str, encoding: PositionEncoding) {
         self.snapshot = None;
+        self.text = None;
         self.edits += 1;
         let Some(range) = range else {
             // Full replacement: the old tree has nothing to offer; the next parse starts afresh.
@@ -174,6 +188,7 @@ impl Document {
     pub fn parse_job(&self) -> ParseJob {
         let old_tree = self.tree_reusable.then(|| self.tree.clone());
         ParseJob {
+            text: self.text.clone(),
             rope: self.rope.clone(),
             line_index: self.line_index.clone(),
             old_tree,
@@ -244,6 +259,8 @@ impl Document {
 
 /// An incremental parse taken out of a [`Document`], to run on any thread.
 pub struct ParseJob {
+    /// The text, when the document still has it contiguous (no edit since it was created).
+    text: Option<Arc<String>>,
     rope: Rope,
     line_index: Arc<LineIndex>,
     /// `None` to parse from scratch.
@@ -259,11 +276,11 @@ pub struct ParsedSnapshot {
 }
 
 impl ParseJob {
-    /// Copies the text out of the rope and parses it, reusing the old tree's unchanged subtrees.
-    /// (Parsing from the contiguous copy measured faster than feeding tree-sitter rope chunks, and
-    /// analysis needs the copy anyway.)
+    /// Copies the text out of the rope (unless the document still has it contiguous) and parses
+    /// it, reusing the old tree's unchanged subtrees. (Parsing from the contiguous copy measured
+    /// faster than feeding tree-sitter rope chunks, and analysis needs the copy anyway.)
     pub fn run(self) -> ParsedSnapshot {
-        let text = rope_to_arc(&self.rope);
+        let text = self.text.unwrap_or_else(|| rope_to_arc(&self.rope));
         let tree = match self.old_tree {
             Some(tree) if !self.stale_tree => tree,
             old_tree => parse_str(&text, old_tree.as_ref()),
@@ -575,6 +592,21 @@ mod tests {
         assert!(doc.install(current));
         assert_eq!(doc.cached_snapshot().unwrap().text(), "FROM a\nRUN b\nCOPY . .\n");
         assert_matches_fresh_parse(&mut doc, "parse job");
+    }
+
+    #[test]
+    fn the_first_parse_reads_the_text_given_and_edits_read_the_rope() {
+        let text = String::from("FROM a\nRUN b\n");
+        let given = text.as_ptr();
+        let mut doc = Document::unparsed(text, 1);
+        assert_eq!(doc.snapshot().text().as_ptr(), given, "the text is parsed where it was given, not copied");
+        doc.edit(Some(LineCol { line: 1, col: 4 }..LineCol { line: 1, col: 5 }), "c", PositionEncoding::Utf16);
+        assert_eq!(doc.snapshot().text(), "FROM a\nRUN c\n");
+        assert_matches_fresh_parse(&mut doc, "edit after the first parse");
+
+        let mut released = Document::unparsed("FROM a\n", 1);
+        released.release_text();
+        assert_eq!(released.snapshot().text(), "FROM a\n", "parsed from the rope instead");
     }
 
     /// Not a test: times parsing a 10k-line file from rope chunks vs. from a contiguous copy.

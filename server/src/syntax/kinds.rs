@@ -29,6 +29,8 @@ pub struct KindIds {
     pub key: u16,
     pub value: u16,
     pub arg_name: u16,
+    pub expansion: u16,
+    pub template_variable: u16,
 }
 
 impl KindIds {
@@ -62,6 +64,8 @@ impl KindIds {
                 key: kind_id("key"),
                 value: kind_id("value"),
                 arg_name: kind_id("arg_name"),
+                expansion: kind_id("expansion"),
+                template_variable: kind_id("template_variable"),
             }
         })
     }

@@ -10,7 +10,7 @@ const REPEATABLE: &[(&str, &str)] =
     &[("RUN", "mount"), ("RUN", "device"), ("COPY", "exclude"), ("ADD", "exclude")];
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for (instruction, flags) in cx.flagged {
+    for (instruction, flags) in cx.flagged() {
         let keyword = instruction.keyword(cx.file);
         let mut seen: Vec<(&str, usize)> = Vec::new();
         for flag in flags {

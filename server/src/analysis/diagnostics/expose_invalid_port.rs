@@ -8,11 +8,11 @@ use super::{Diagnostic, InstructionContext, Severity};
 use crate::syntax::{ast, TextRange};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for &instruction in cx.validated {
-        if instruction.node.kind_name() != "expose_instruction" {
+    for validated in cx.validated {
+        if validated.instruction.node.kind_name() != "expose_instruction" {
             continue;
         }
-        for port in ast::children_of_kind(instruction.node, "expose_port") {
+        for port in validated.named("expose_port") {
             let text = ast::literal_text(cx.file, port);
             if text.contains('$') || text.is_empty() {
                 continue;

@@ -6,7 +6,7 @@ use super::{Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::sealos::instructions::{flags_of, FlagValue};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for (instruction, flags) in cx.flagged {
+    for (instruction, flags) in cx.flagged() {
         let keyword = instruction.keyword(cx.file);
         for flag in flags {
             let Some(name_node) = flag.name_node() else { continue };
@@ -15,7 +15,8 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
             let has_value = flag.value_node().is_some();
             let range = flag.node.byte_range();
             match known.value {
-                FlagValue::Required if !flag.has_equals() => out.push(Diagnostic::new(
+                // A value comes after `=`: only a flag without one may lack the `=`.
+                FlagValue::Required if !has_value && !flag.has_equals() => out.push(Diagnostic::new(
                     "flag-missing-value",
                     Severity::Error,
                     range,

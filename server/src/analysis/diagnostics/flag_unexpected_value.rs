@@ -6,7 +6,7 @@ use super::{Diagnostic, InstructionContext, Severity, TextEdit};
 use crate::sealos::instructions::{flags_of, FlagValue};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for (instruction, flags) in cx.flagged {
+    for (instruction, flags) in cx.flagged() {
         let keyword = instruction.keyword(cx.file);
         for flag in flags {
             let (Some(name_node), Some(value_node)) = (flag.name_node(), flag.value_node()) else { continue };

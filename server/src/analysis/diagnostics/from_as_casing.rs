@@ -6,12 +6,12 @@ use crate::syntax::NodeKind as _;
 use super::{validity, Diagnostic, InstructionContext, Severity};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for &instruction in cx.validated {
+    for validated in cx.validated {
+        let instruction = validated.instruction;
         if instruction.node.kind_name() != "from_instruction" {
             continue;
         }
-        let (Some((from, _)), Some(as_node)) =
-            (validity::keyword_text(cx.file, &instruction), validity::anonymous_child(instruction.node, "AS"))
+        let (Some((from, _)), Some(as_node)) = (validity::keyword_text(cx.file, &instruction), validated.anonymous("AS"))
         else {
             continue;
         };

@@ -8,18 +8,19 @@ use super::{Diagnostic, InstructionContext, Severity};
 const JSON_FORM: &[&str] = &["CMD", "ENTRYPOINT", "RUN", "SHELL", "VOLUME", "ADD", "COPY"];
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for &instruction in cx.validated {
+    for validated in cx.validated {
+        let instruction = validated.instruction;
         let keyword = instruction.keyword(cx.file);
         // Only text with a `'` after a `[` can be a single-quoted array.
         let written = cx.file.node_text(instruction.node);
         if !written.find('[').is_some_and(|bracket| written[bracket..].contains('\''))
             || !JSON_FORM.contains(&keyword)
-            || instruction.json_array().is_some()
+            || validated.json_array().is_some()
         {
             continue;
         }
         // The arguments: from after the keyword and flags to the end of the instruction.
-        let mut start = match instruction.flags().last() {
+        let mut start = match validated.flags.last() {
             Some(flag) => flag.node.end_byte(),
             None => match instruction.keyword_node() {
                 Some(node) => node.end_byte(),

@@ -10,12 +10,13 @@ use super::{Diagnostic, InstructionContext, Severity};
 use crate::syntax::SourceFile;
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for &instruction in cx.validated {
+    for validated in cx.validated {
+        let instruction = validated.instruction;
         if !matches!(instruction.node.kind_name(), "env_instruction" | "label_instruction") {
             continue;
         }
         let keyword = instruction.keyword(cx.file);
-        for pair in instruction.pairs() {
+        for pair in validated.pairs() {
             if !pair.is_legacy() {
                 continue;
             }

@@ -6,7 +6,8 @@ use crate::syntax::NodeKind as _;
 use super::{validity, Diagnostic, InstructionContext, Severity};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for &instruction in cx.validated {
+    for validated in cx.validated {
+        let instruction = validated.instruction;
         if instruction.node.kind_name() != "maintainer_instruction" {
             continue;
         }

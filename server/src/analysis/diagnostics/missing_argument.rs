@@ -4,21 +4,25 @@
 //! similar. RUN, CMD and ENTRYPOINT may be empty.
 
 use crate::syntax::NodeKind as _;
-use super::{validity, Diagnostic, InstructionContext, Severity};
+use super::{
+    validity::{self, Validated},
+    Diagnostic, InstructionContext, Severity,
+};
 use crate::syntax::{
     ast::{self, Instruction},
     fields, NodeField as _,
 };
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for &instruction in cx.validated {
+    for validated in cx.validated {
+        let instruction = validated.instruction;
         if instruction.node.has_error() {
             continue;
         }
         let Some((_, keyword_range)) = validity::keyword_text(cx.file, &instruction) else { continue };
         let keyword = instruction.keyword(cx.file);
         let node = instruction.node;
-        let has = |kind: &'static str| ast::children_of_kind(node, kind).next().is_some();
+        let has = |kind: &'static str| validated.has(kind);
         let missing = match keyword {
             "FROM" => {
                 if node.field(&fields::IMAGE).is_none() {
@@ -31,7 +35,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
                         )
                         .with_replacement("Add `scratch`", node.end_byte()..node.end_byte(), " scratch"),
                     );
-                } else if let (Some(as_node), None) = (validity::anonymous_child(node, "AS"), node.field(&fields::AS)) {
+                } else if let (Some(as_node), None) = (validated.anonymous("AS"), node.field(&fields::AS)) {
                     out.push(Diagnostic::new(
                         "missing-argument",
                         Severity::Error,
@@ -42,7 +46,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
                 continue;
             }
             "COPY" | "ADD" => {
-                operands(cx, &instruction, keyword, keyword_range, out);
+                operands(cx, validated, keyword, keyword_range, out);
                 continue;
             }
             "ENV" | "LABEL" => !has("key_value_pair"),
@@ -56,7 +60,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
             "SHELL" => !has("json_string_array") && !has("shell_command"),
             "ONBUILD" => node.named_child(0).and_then(Instruction::cast).is_none(),
             "HEALTHCHECK" => {
-                healthcheck(&instruction, keyword_range, out);
+                healthcheck(validated, keyword_range, out);
                 continue;
             }
             _ => false,
@@ -87,19 +91,19 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
 /// COPY and ADD need at least one source and a destination.
 fn operands(
     cx: &InstructionContext<'_, '_>,
-    instruction: &Instruction<'_>,
+    validated: &Validated<'_>,
     keyword: &str,
     keyword_range: std::ops::Range<usize>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let node = instruction.node;
-    let mut operands: Vec<tree_sitter::Node<'_>> = match instruction.json_array() {
+    let mut operands: Vec<tree_sitter::Node<'_>> = match validated.json_array() {
         Some(array) => ast::children_of_kind(array, "json_string").collect(),
-        None => {
-            let mut cursor = node.walk();
-            let found = node.named_children(&mut cursor).filter(|c| matches!(c.kind_name(), "path" | "heredoc_marker")).collect();
-            found
-        }
+        None => validated
+            .children
+            .iter()
+            .copied()
+            .filter(|c| c.is_named() && matches!(c.kind_name(), "path" | "heredoc_marker"))
+            .collect(),
     };
     match operands.len() {
         0 => out.push(Diagnostic::new(
@@ -125,16 +129,11 @@ fn operands(
 }
 
 /// `HEALTHCHECK` needs `NONE` or `CMD <command>`.
-fn healthcheck(
-    instruction: &Instruction<'_>,
-    keyword_range: std::ops::Range<usize>,
-    out: &mut Vec<Diagnostic>,
-) {
-    let node = instruction.node;
-    if validity::anonymous_child(node, "NONE").is_some() {
+fn healthcheck(validated: &Validated<'_>, keyword_range: std::ops::Range<usize>, out: &mut Vec<Diagnostic>) {
+    if validated.anonymous("NONE").is_some() {
         return;
     }
-    match ast::children_of_kind(node, "cmd_instruction").next() {
+    match validated.named("cmd_instruction").next() {
         None => out.push(Diagnostic::new(
             "missing-argument",
             Severity::Error,

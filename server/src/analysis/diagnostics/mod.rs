@@ -49,6 +49,8 @@ use crate::syntax::{
     SourceFile, TextRange,
 };
 
+use validity::Validated;
+
 use super::{
     copies::{self, ContextCopy},
     facts::ContextFacts,
@@ -136,10 +138,20 @@ pub(crate) struct InstructionContext<'a, 't> {
     pub instruction: Instruction<'t>,
     /// The instruction, and for ONBUILD its trigger right after it: BuildKit validates a trigger
     /// like a top-level instruction.
-    pub validated: &'a [Instruction<'t>],
-    /// The instructions of `validated` that have flags, with their flags (most have none).
-    pub flagged: &'a [(Instruction<'t>, Vec<Flag<'t>>)],
+    pub validated: &'a [Validated<'t>],
     pub config: &'a Config,
+}
+
+impl<'a, 't> InstructionContext<'a, 't> {
+    /// The instructions of `validated` that have flags, with their flags (most have none).
+    pub fn flagged(&self) -> impl Iterator<Item = (&'a Instruction<'t>, &'a Vec<Flag<'t>>)> {
+        self.validated.iter().filter(|validated| !validated.flags.is_empty()).map(|validated| (&validated.instruction, &validated.flags))
+    }
+
+    /// The top-level instruction, with its children.
+    pub fn top(&self) -> &'a Validated<'t> {
+        &self.validated[0]
+    }
 }
 
 /// What the rules about the whole file read: the outline of every top-level node, the context
@@ -273,12 +285,23 @@ impl DiagnosticsCache {
 
 impl Analysed {
     fn new(file: &SourceFile, kind: FileKind, config: &Config) -> Analysed {
-        let mut cursor = file.root().walk();
-        let (items, findings) = if cursor.goto_first_child() {
-            let walked = walk(file, kind, cursor, None, config);
-            (walked.items, walked.findings)
+        let nodes = file.top_level();
+        // A big file is analysed in two halves at once: the nodes are independent, and the
+        // language server's other core is idle while a file opens. Below the threshold the
+        // thread would cost more than it saves.
+        let (items, findings) = if nodes.len() >= PARALLEL_NODES {
+            let (first, second) = nodes.split_at(nodes.len() / 2);
+            std::thread::scope(|scope| {
+                let second = scope.spawn(|| analyse_nodes(file, kind, second, config));
+                let mut first = analyse_nodes(file, kind, first, config);
+                // Analysis never panics; if it did, the panic goes on in this thread.
+                let (items, findings) = second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                first.0.extend(items);
+                first.1.extend(findings);
+                first
+            })
         } else {
-            (Vec::new(), Vec::new())
+            analyse_nodes(file, kind, nodes, config)
         };
         Analysed { file: file.clone(), kind, allowed_labels: config.allowed_labels.clone(), items, findings }
     }
@@ -426,15 +449,14 @@ fn walk(
     let mut walked = Walked { items: Vec::new(), findings: Vec::new(), resumed: None };
     loop {
         let node = cursor.node();
-        if node.is_named() || node.has_error() {
+        if is_item(node) {
             if let Some(resumed) = resync.and_then(|resync| resync.resumes_at(file, node)) {
                 walked.resumed = Some(resumed);
                 break;
             }
-            let item = Item::new(file, node);
-            let findings = own_findings(file, kind, node, config);
-            walked.findings.push(findings.into_iter().map(|finding| finding.moved(item.start, 0)).collect());
+            let (item, findings) = analyse(file, kind, node, config);
             walked.items.push(item);
+            walked.findings.push(findings);
         }
         if !cursor.goto_next_sibling() {
             break;
@@ -443,20 +465,43 @@ fn walk(
     walked
 }
 
-/// The findings about one top-level node alone.
-fn own_findings(file: &SourceFile, kind: FileKind, node: tree_sitter::Node<'_>, config: &Config) -> Vec<Diagnostic> {
+/// Files with at least this many top-level nodes (about 2,000 lines) are analysed on two threads.
+const PARALLEL_NODES: usize = 1000;
+
+/// The items and own findings of top-level nodes.
+fn analyse_nodes(file: &SourceFile, kind: FileKind, nodes: &[tree_sitter::Node<'_>], config: &Config) -> (Vec<Item>, Vec<Vec<Diagnostic>>) {
+    nodes.iter().filter(|node| is_item(**node)).map(|node| analyse(file, kind, *node, config)).unzip()
+}
+
+/// Whether a top-level node is an item: anonymous tokens are one only when broken.
+fn is_item(node: tree_sitter::Node<'_>) -> bool {
+    node.is_named() || node.has_error()
+}
+
+/// A top-level node's item and its own findings, relative to the item's start.
+fn analyse(file: &SourceFile, kind: FileKind, node: tree_sitter::Node<'_>, config: &Config) -> (Item, Vec<Diagnostic>) {
+    let validated = Instruction::cast(node).map(validity::with_triggers).unwrap_or_default();
+    let item = Item::from_parts(file, node, validated.first());
+    let findings =
+        own_findings(file, kind, node, &validated, config).into_iter().map(|finding| finding.moved(item.start, 0)).collect();
+    (item, findings)
+}
+
+/// The findings about one top-level node alone; `validated`: [`validity::with_triggers`] of an
+/// instruction, empty for another node.
+fn own_findings(
+    file: &SourceFile,
+    kind: FileKind,
+    node: tree_sitter::Node<'_>,
+    validated: &[Validated<'_>],
+    config: &Config,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     if node.has_error() {
         syntax_error::check_node(file, node, &mut found);
     }
-    let Some(instruction) = Instruction::cast(node) else { return found };
-    let validated = validity::with_triggers(instruction);
-    let flagged: Vec<(Instruction<'_>, Vec<Flag<'_>>)> = validated
-        .iter()
-        .map(|instruction| (*instruction, instruction.flags().collect::<Vec<_>>()))
-        .filter(|(_, flags)| !flags.is_empty())
-        .collect();
-    let cx = InstructionContext { file, instruction, validated: &validated, flagged: &flagged, config };
+    let Some(top) = validated.first() else { return found };
+    let cx = InstructionContext { file, instruction: top.instruction, validated, config };
     for rule in BUILD_INSTRUCTION_RULES {
         rule(&cx, &mut found);
     }

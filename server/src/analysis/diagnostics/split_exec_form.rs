@@ -10,7 +10,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
     if !matches!(instruction.node.kind_name(), "cmd_instruction" | "entrypoint_instruction") {
         return;
     }
-    let Some(array) = instruction.json_array() else { return };
+    let Some(array) = cx.top().json_array() else { return };
     let elements: Vec<_> = ast::children_of_kind(array, "json_string").collect();
     let values: Vec<String> = elements.iter().map(|node| json_value(cx.file.node_text(*node))).collect();
     if !looks_split(&values) {
@@ -53,6 +53,10 @@ fn looks_like_argument(value: &str) -> bool {
 }
 
 fn json_value(text: &str) -> String {
+    // Without an escape the value is the text inside the quotes: what the fallback gives too.
+    if !text.contains('\\') {
+        return text.trim_matches('"').to_string();
+    }
     serde_json::from_str::<String>(text).unwrap_or_else(|_| text.trim_matches('"').to_string())
 }
 

@@ -11,7 +11,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
     if instruction.node.kind_name() != "label_instruction" {
         return;
     }
-    for pair in instruction.pairs() {
+    for pair in cx.top().pairs() {
         let key = pair.key(cx.file);
         let Some(known) = labels::find(&key) else { continue };
         if !matches!(known.role, LabelRole::Bootstrap | LabelRole::RenderedByRootfs) {

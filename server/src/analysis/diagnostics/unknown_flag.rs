@@ -5,7 +5,7 @@ use super::{did_you_mean, validity, Diagnostic, InstructionContext, Severity, Te
 use crate::sealos::instructions::{flags_of, FLAGS};
 
 pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for (instruction, flags) in cx.flagged {
+    for (instruction, flags) in cx.flagged() {
         let keyword = instruction.keyword(cx.file);
         for flag in flags {
             let Some(name_node) = flag.name_node() else { continue };

@@ -16,7 +16,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
     if instruction.node.kind_name() != "label_instruction" {
         return;
     }
-    for pair in instruction.pairs() {
+    for pair in cx.top().pairs() {
         let Some(key_node) = pair.key_node() else { continue };
         let key = pair.key(cx.file);
         if key.contains('$') || labels::find(&key).is_some() || cx.config.allowed_labels.contains(&key) {

@@ -4,17 +4,23 @@
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
-use crate::syntax::{ast::Instruction, SourceFile, TextRange};
+use crate::syntax::{
+    ast::{Instruction, InstructionParts},
+    SourceFile, TextRange,
+};
+
+/// An instruction BuildKit validates, with its children collected in one walk.
+pub(crate) type Validated<'t> = InstructionParts<'t>;
 
 /// A top-level instruction followed, for an ONBUILD, by its trigger: BuildKit validates a
 /// trigger like a top-level instruction.
-pub(super) fn with_triggers(instruction: Instruction<'_>) -> Vec<Instruction<'_>> {
-    let mut all = vec![instruction];
+pub(super) fn with_triggers(instruction: Instruction<'_>) -> Vec<Validated<'_>> {
+    let mut all = vec![InstructionParts::new(instruction)];
     let mut current = instruction;
     while current.node.kind_name() == "onbuild_instruction" {
-        match current.node.named_child(0).and_then(Instruction::cast) {
+        match all.last().and_then(|last| last.children.iter().copied().find(Node::is_named)).and_then(Instruction::cast) {
             Some(inner) => {
-                all.push(inner);
+                all.push(InstructionParts::new(inner));
                 current = inner;
             }
             None => break,
@@ -27,13 +33,6 @@ pub(super) fn with_triggers(instruction: Instruction<'_>) -> Vec<Instruction<'_>
 pub(super) fn keyword_text<'t>(file: &'t SourceFile, instruction: &Instruction<'t>) -> Option<(&'t str, TextRange)> {
     let node = instruction.keyword_node()?;
     Some((file.node_text(node), node.byte_range()))
-}
-
-/// The first anonymous child of `node` whose kind is `kind` (keywords such as `AS`).
-pub(super) fn anonymous_child<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
-    let mut cursor = node.walk();
-    let found = node.children(&mut cursor).find(|child| !child.is_named() && child.kind_name() == kind);
-    found
 }
 
 /// The range that deletes `range` together with the blanks after it (or, at the end of a line,
