@@ -285,24 +285,7 @@ impl DiagnosticsCache {
 
 impl Analysed {
     fn new(file: &SourceFile, kind: FileKind, config: &Config) -> Analysed {
-        let nodes = file.top_level();
-        // A big file is analysed in two halves at once: the nodes are independent, and the
-        // language server's other core is idle while a file opens. Below the threshold the
-        // thread would cost more than it saves.
-        let (items, findings) = if nodes.len() >= PARALLEL_NODES {
-            let (first, second) = nodes.split_at(nodes.len() / 2);
-            std::thread::scope(|scope| {
-                let second = scope.spawn(|| analyse_nodes(file, kind, second, config));
-                let mut first = analyse_nodes(file, kind, first, config);
-                // Analysis never panics; if it did, the panic goes on in this thread.
-                let (items, findings) = second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                first.0.extend(items);
-                first.1.extend(findings);
-                first
-            })
-        } else {
-            analyse_nodes(file, kind, nodes, config)
-        };
+        let (items, findings) = analyse_nodes(file, kind, file.top_level(), config);
         Analysed { file: file.clone(), kind, allowed_labels: config.allowed_labels.clone(), items, findings }
     }
 
@@ -464,9 +447,6 @@ fn walk(
     }
     walked
 }
-
-/// Files with at least this many top-level nodes (about 2,000 lines) are analysed on two threads.
-const PARALLEL_NODES: usize = 1000;
 
 /// The items and own findings of top-level nodes.
 fn analyse_nodes(file: &SourceFile, kind: FileKind, nodes: &[tree_sitter::Node<'_>], config: &Config) -> (Vec<Item>, Vec<Vec<Diagnostic>>) {
