@@ -27,11 +27,12 @@
 use std::{
     collections::HashMap,
     future::Future,
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use futures_util::FutureExt as _;
 use tokio::sync::watch;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
@@ -45,8 +46,8 @@ use super::{
     worker,
 };
 use crate::{
-    analysis,
-    syntax::SourceFile,
+    analysis::{self, Config, ContextFacts},
+    syntax::{PositionEncoding, SourceFile},
 };
 
 /// Longest a `workspace/diagnostic` request waits for a change when the client is up to date.
@@ -179,62 +180,108 @@ async fn run_analysis(session: &Arc<Session>, uri: &Uri, revision: u64) -> Optio
         }
     };
 
-    // The tree (incremental parse) and, for Dockerfiles, whether sealos rules apply: blocking work.
-    let sealos_dir = dir.clone();
-    let is_list = list.is_some();
-    let (parsing_session, parsing_uri) = (session.clone(), uri.clone());
-    let (file, handled) = worker::run_for(session, uri, revision, move || {
-        let file = parsing_session.documents.parse(&parsing_uri, tree);
-        let handled = match kind {
-            _ if is_list => true,
-            BuildFileKind::Kubefile => true,
-            BuildFileKind::Dockerfile => {
-                contexts::dockerfile_is_kubefile(sealos_dir.as_deref(), file.text().contains("sealos.io"))
-            }
-            BuildFileKind::Other => false,
-        };
-        (file, handled)
-    })
-    .await?;
-    let parsed_at = started.elapsed();
-
-    let analysis = if handled {
-        session.config.ready().await;
-        let config = session.config.current();
-        let facts_dir = list.as_ref().map(|(root, ..)| root).or(dir.as_ref());
-        let facts = match facts_dir {
-            Some(dir) => Some(session.contexts.facts(dir).await),
-            None => None,
-        };
-        let encoding = session.negotiated().encoding;
-        worker::run_for(session, uri, revision, move || {
-            let diagnostics = match &list {
-                Some((_, relative, role)) => {
-                    let relative = relative.to_string_lossy();
-                    analysis::lists::diagnostics(*role, &relative, file.text(), facts.as_deref(), &config)
+    // Whether sealos rules apply, when the document's kind says so without its text.
+    let handled_by_kind = match kind {
+        _ if list.is_some() => Some(true),
+        BuildFileKind::Kubefile => Some(true),
+        BuildFileKind::Dockerfile => None,
+        BuildFileKind::Other => Some(false),
+    };
+    let facts_dir = list.as_ref().map(|(root, ..)| root.clone()).or_else(|| dir.clone());
+    let job = AnalysisJob { revision, version, list, cache, encoding: session.negotiated().encoding, is_build_file };
+    // Settings and the context's facts, gathered while the document parses (the first analysis of a
+    // context collects its facts on a blocking thread).
+    let mut inputs = (handled_by_kind == Some(true)).then(|| Box::pin(analysis_inputs(session, facts_dir.as_deref())));
+    let parse = {
+        let (session, uri) = (session.clone(), uri.clone());
+        move || {
+            let file = session.documents.parse(&uri, tree);
+            let handled = handled_by_kind.unwrap_or_else(|| {
+                contexts::dockerfile_is_kubefile(dir.as_deref(), file.text().contains("sealos.io"))
+            });
+            (file, handled)
+        }
+    };
+    let analysis = match inputs.as_mut().and_then(|inputs| inputs.now_or_never()) {
+        // At hand (every edit after the first analysis): one job parses and analyses.
+        Some(inputs) => worker::run_for(session, uri, revision, move || job.run(parse().0, Some(inputs))).await?,
+        None => {
+            let parsed = worker::run_for(session, uri, revision, parse);
+            let ((file, handled), inputs) = match inputs {
+                Some(inputs) => {
+                    let (parsed, inputs) = tokio::join!(parsed, inputs);
+                    (parsed?, Some(inputs))
                 }
-                // A poisoned cache only means an earlier analysis panicked; its state is still a
-                // valid starting point because the cache compares texts before reusing anything.
-                None => cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).diagnostics(
-                    &file,
-                    facts.as_deref(),
-                    &config,
-                ),
+                None => (parsed.await?, None),
             };
-            let lsp = diagnostics.iter().map(|d| convert::diagnostic(&file, d, encoding)).collect();
-            Analysis::new(revision, version, file, handled, is_build_file, diagnostics, lsp)
-        })
-        .await?
-    } else {
-        Analysis::new(revision, version, file, handled, is_build_file, Vec::new(), Vec::new())
+            if handled {
+                let inputs = match inputs {
+                    Some(inputs) => inputs,
+                    None => analysis_inputs(session, facts_dir.as_deref()).await,
+                };
+                worker::run_for(session, uri, revision, move || job.run(file, Some(inputs))).await?
+            } else {
+                job.run(file, None)
+            }
+        }
     };
     tracing::debug!(
-        "analysed {} r{revision} in {:?} (parse {parsed_at:?}): {} diagnostics",
+        "analysed {} r{revision} in {:?}: {} diagnostics",
         uri.as_str(),
         started.elapsed(),
         analysis.diagnostics.len()
     );
     Some(keep(session, uri, analysis))
+}
+
+/// What an analysis needs besides the document: the settings and the facts of its build context.
+struct Inputs {
+    config: Arc<Config>,
+    facts: Option<Arc<ContextFacts>>,
+}
+
+async fn analysis_inputs(session: &Session, facts_dir: Option<&Path>) -> Inputs {
+    session.config.ready().await;
+    let config = session.config.current();
+    let facts = match facts_dir {
+        Some(dir) => Some(session.contexts.facts(dir).await),
+        None => None,
+    };
+    Inputs { config, facts }
+}
+
+/// The analysis of one revision once its tree is parsed: blocking work, for the document's lane.
+struct AnalysisJob {
+    revision: u64,
+    version: i32,
+    list: Option<(PathBuf, PathBuf, analysis::lists::ListFile)>,
+    cache: Arc<std::sync::Mutex<analysis::diagnostics::DiagnosticsCache>>,
+    encoding: PositionEncoding,
+    is_build_file: bool,
+}
+
+impl AnalysisJob {
+    /// The diagnostics of `file`, none when sealos rules do not apply to it (no `inputs`).
+    fn run(self, file: SourceFile, inputs: Option<Inputs>) -> Analysis {
+        let Some(Inputs { config, facts }) = inputs else {
+            return Analysis::new(self.revision, self.version, file, false, self.is_build_file, Vec::new(), Vec::new());
+        };
+        let diagnostics = match &self.list {
+            Some((_, relative, role)) => {
+                let relative = relative.to_string_lossy();
+                analysis::lists::diagnostics(*role, &relative, file.text(), facts.as_deref(), &config)
+            }
+            // A poisoned cache only means an earlier analysis panicked; its state is still a
+            // valid starting point because the cache compares texts before reusing anything.
+            None => self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).diagnostics(
+                &file,
+                facts.as_deref(),
+                &config,
+            ),
+        };
+        let lsp = diagnostics.iter().map(|d| convert::diagnostic(&file, d, self.encoding)).collect();
+        Analysis::new(self.revision, self.version, file, true, self.is_build_file, diagnostics, lsp)
+    }
 }
 
 /// Keeps `analysis` as the document's latest if its revision is still current. The one it
