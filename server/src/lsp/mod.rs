@@ -48,6 +48,7 @@ use tower_lsp_server::LspService;
 /// Serves LSP on stdin/stdout until the client asks to exit. Exits with 0 when `shutdown` came
 /// before `exit` (or before stdin closed), 1 otherwise, as the protocol asks.
 pub fn run_stdio() -> ExitCode {
+    worker::allocate_from_one_heap();
     init_tracing();
     worker::start();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

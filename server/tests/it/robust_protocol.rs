@@ -529,14 +529,15 @@ fn big_document_rounds(
 }
 
 /// Opening and closing a big document again and again does not grow the server: each close
-/// returns at least three quarters of what the document took (its text, trees and diagnostics
-/// are several times its size, so a leak of any of them shows), and what stays does not pile up.
+/// returns at least nine tenths of what the document took (its text, trees and diagnostics
+/// are several times its size, so a leak of any of them shows; so does memory that the
+/// allocator keeps where `malloc_trim` cannot reach it), and what stays does not pile up.
 #[test]
 fn big_documents_are_served_and_closing_them_leaks_nothing() {
-    let limit = |baseline, open: u64| baseline + open.saturating_sub(baseline) / 4;
+    let limit = |baseline, open: u64| baseline + open.saturating_sub(baseline) / 10;
     let (baseline, rounds) = big_document_rounds(512, 3, Served::Analysed, limit);
     for &(open, after) in &rounds {
-        assert!(after <= limit(baseline, open), "closing kept more than a quarter: baseline {baseline} KiB, {rounds:?}");
+        assert!(after <= limit(baseline, open), "closing kept more than a tenth: baseline {baseline} KiB, {rounds:?}");
     }
     let (first, last) = (rounds[0], rounds[2]);
     assert!(
