@@ -331,6 +331,8 @@ pub struct Use {
 
 /// One top-level node (instruction, comment, directive or stray text), summarised as owned data:
 /// what the rules that look across instructions need, and nothing that borrows the tree.
+/// A document keeps one per top-level node (thousands in a big file), so what only a few kinds
+/// of instruction have is boxed: an item is 144 bytes instead of 296.
 #[derive(Clone, Debug)]
 pub struct Item {
     pub kind: ItemKind,
@@ -338,16 +340,16 @@ pub struct Item {
     pub end: usize,
     /// The instruction keyword as written.
     pub keyword: Option<Span>,
-    pub from: Option<FromItem>,
+    pub from: Option<Box<FromItem>>,
     /// COPY `--from=` value: its text with quotes removed, and where it is.
-    pub copy_from: Option<(String, Span)>,
+    pub copy_from: Option<Box<(String, Span)>>,
     /// ENV and ARG: each defined name, its key and its value.
     pub definitions: Vec<VariableDefinition>,
     pub labels: Vec<LabelPair>,
     /// WORKDIR: its path.
-    pub workdir: Option<Word>,
+    pub workdir: Option<Box<Word>>,
     /// COPY and ADD: flags and operands.
-    pub copy: Option<CopyItem>,
+    pub copy: Option<Box<CopyItem>>,
     /// CMD/ENTRYPOINT: the variables sealos expands at `sealos run`; instructions expanded at
     /// build time: the variables buildah expands (minus label values sealos or the node expands).
     pub uses: Vec<Use>,
@@ -387,27 +389,27 @@ impl Item {
                 let image = node.field(&fields::IMAGE);
                 let alias = node.field(&fields::AS);
                 let name = alias.map(|node| ast::literal_text(file, node));
-                item.from = Some(FromItem {
+                item.from = Some(Box::new(FromItem {
                     base: image.map_or_else(String::new, |node| ast::literal_text(file, node)),
                     image: image.map(span),
                     lower_name: name.as_deref().map(str::to_lowercase),
                     name,
                     alias: alias.map(span),
-                });
+                }));
             }
             ItemKind::Copy | ItemKind::Add => {
                 let from = parts.flag(file, "from");
                 if kind == ItemKind::Copy {
                     item.copy_from =
-                        from.and_then(|flag| flag.value_node()).map(|value| (ast::literal_text(file, value), span(value)));
+                        from.and_then(|flag| flag.value_node()).map(|value| Box::new((ast::literal_text(file, value), span(value))));
                 }
                 let (operands, exec_form) = parts.operands();
-                item.copy = Some(CopyItem {
+                item.copy = Some(Box::new(CopyItem {
                     has_from_flag: from.is_some(),
                     operands: operands.into_iter().map(|node| Word::new(file, start, node)).collect(),
                     exec_form,
                     heredoc: parts.has("heredoc_marker"),
-                });
+                }));
             }
             ItemKind::Env | ItemKind::Arg => {
                 for child in parts.children.iter().copied().filter(Node::is_named) {
@@ -438,7 +440,7 @@ impl Item {
                 }
             }
             ItemKind::Workdir => {
-                item.workdir = parts.paths().next().map(|path| Word::new(file, start, path));
+                item.workdir = parts.paths().next().map(|path| Box::new(Word::new(file, start, path)));
             }
             _ => {}
         }

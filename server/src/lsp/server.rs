@@ -18,7 +18,7 @@ use super::{
     capabilities::{self, Negotiated},
     commands, config, contexts, convert, diagnostics, features,
     session::Session,
-    worker,
+    transport, worker,
 };
 use crate::syntax::document::Document;
 
@@ -188,6 +188,7 @@ impl LanguageServer for Server {
         }
         drop(closed);
         // Analysis still in flight for the document trims again when it is dropped (`worker`).
+        transport::SpareBody::release();
         worker::release_freed_memory();
     }
 

@@ -7,7 +7,7 @@ use super::{Diagnostic, RuleContext, Severity};
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (index, stage) in cx.outline.stages.iter().enumerate() {
         for instruction in stage.items {
-            let Some((value, span)) = &instruction.copy_from else { continue };
+            let Some((value, span)) = instruction.copy_from.as_deref() else { continue };
             let own_index = value.parse::<usize>().is_ok_and(|number| number == index);
             let own_name =
                 stage.from_detail.name.as_deref().is_some_and(|name| !name.is_empty() && name.eq_ignore_ascii_case(value));

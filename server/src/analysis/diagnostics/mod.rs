@@ -448,9 +448,14 @@ fn walk(
     walked
 }
 
-/// The items and own findings of top-level nodes.
+/// The items and own findings of top-level nodes. The vectors are sized exactly: they are kept
+/// with the document, and doubling would leave up to half of 10,000 items' room unused.
 fn analyse_nodes(file: &SourceFile, kind: FileKind, nodes: &[tree_sitter::Node<'_>], config: &Config) -> (Vec<Item>, Vec<Vec<Diagnostic>>) {
-    nodes.iter().filter(|node| is_item(**node)).map(|node| analyse(file, kind, *node, config)).unzip()
+    let items = nodes.iter().copied().filter(|node| is_item(*node));
+    let count = items.clone().count();
+    let mut analysed = (Vec::with_capacity(count), Vec::with_capacity(count));
+    analysed.extend(items.map(|node| analyse(file, kind, node, config)));
+    analysed
 }
 
 /// Whether a top-level node is an item: anonymous tokens are one only when broken.

@@ -15,7 +15,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         let mut edits = vec![TextEdit { range: alias_range.clone(), new_text: cx.file.text()[alias_range.clone()].to_lowercase() }];
         // References to the stage, which BuildKit matches case-insensitively.
         for instruction in cx.outline.instructions() {
-            let reference = match (&instruction.from, &instruction.copy_from) {
+            let reference = match (&instruction.from, instruction.copy_from.as_deref()) {
                 (Some(from), _) if instruction.start > stage.from.start => from.image,
                 (_, Some((_, value))) => Some(*value),
                 _ => None,

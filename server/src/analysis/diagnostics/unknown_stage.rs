@@ -9,7 +9,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let stages = &cx.outline.stages;
     for (index, stage) in stages.iter().enumerate() {
         for instruction in stage.items {
-            let Some((value, span)) = &instruction.copy_from else { continue };
+            let Some((value, span)) = instruction.copy_from.as_deref() else { continue };
             if value.is_empty() || value.contains('$') {
                 continue;
             }
