@@ -175,7 +175,7 @@ pub fn drop_on_lane<T: Send + 'static>(bytes: usize, value: T) {
 /// Makes every thread of the server allocate from glibc's main heap. `malloc_trim` returns the
 /// free top of the main heap only; a thread's own arena keeps it. With a lane thread allocating
 /// from its own arena, a server that reopened a closed 512 KB document kept ~10 MiB of it after
-/// the next close, while the first close (parsed on another thread) returned all. The server's
+/// the next close in a third of the runs (the first close returned all of it). The server's
 /// few threads rarely allocate at the same moment, so sharing one heap costs no measurable time.
 /// Call it before any thread starts.
 pub fn allocate_from_one_heap() {
