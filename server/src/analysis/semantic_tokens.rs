@@ -2,14 +2,14 @@
 //! each token's text scanned once to split it at line ends). `encode` produces the LSP relative
 //! encoding and `diff` the edits of a delta request, both linear.
 
-use std::{borrow::Cow, collections::HashSet, num::NonZeroU16, sync::OnceLock};
+use std::{collections::HashSet, num::NonZeroU16, sync::OnceLock};
 
 use tree_sitter::{Node, TreeCursor};
 
 use crate::syntax::kinds::{kind_id, KindIds};
 use crate::{
     sealos::{env, labels},
-    syntax::{ast, PositionEncoding, SourceFile, TextRange},
+    syntax::{ast, line_index, PositionEncoding, SourceFile, TextRange},
 };
 
 /// The legend's token types, in `TokenType` order.
@@ -221,16 +221,6 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// A word's text without quotes and escapes, borrowed when it has none.
-    fn literal(&self, node: Node<'_>) -> Cow<'a, str> {
-        let text = &self.text[node.byte_range()];
-        if text.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`')) {
-            Cow::Owned(ast::literal_text(self.file, node))
-        } else {
-            Cow::Borrowed(text)
-        }
-    }
-
     fn top(&mut self, node: Node<'a>, cursor: &mut TreeCursor<'a>) {
         let kind = node.kind_id();
         let common = self.kinds.common;
@@ -294,12 +284,12 @@ impl<'a> Builder<'a> {
         } else if kind == kinds.flag {
             self.flag(child, cursor);
         } else if kind == kinds.image_spec {
-            let text = self.literal(child).to_ascii_lowercase();
+            let text = ast::literal_str(self.file, child).to_ascii_lowercase();
             let token = if self.stages.contains(&text) { TokenType::Class } else { TokenType::Namespace };
             self.with_holes(child, token, cursor);
         } else if kind == kinds.image_alias {
             self.push(child.byte_range(), TokenType::Class, modifiers::DECLARATION);
-            let name = self.literal(child).to_ascii_lowercase();
+            let name = ast::literal_str(self.file, child).to_ascii_lowercase();
             self.stages.insert(name);
         } else if kind == common.key_value_pair {
             self.pair(instruction, child, cursor);
@@ -333,7 +323,7 @@ impl<'a> Builder<'a> {
                 if let Some(name) = name {
                     // Only `--from` names a stage (or its index).
                     let stage = &this.text[name.byte_range()] == "from" && {
-                        let text = this.literal(child).to_ascii_lowercase();
+                        let text = ast::literal_str(this.file, child).to_ascii_lowercase();
                         this.stages.contains(&text) || text.bytes().all(|b| b.is_ascii_digit())
                     };
                     this.with_holes(child, if stage { TokenType::Class } else { TokenType::String }, cursor);
@@ -354,7 +344,7 @@ impl<'a> Builder<'a> {
         self.children(pair, cursor, |this, child, cursor| {
             let field = cursor.field_id();
             if field.is_some() && field == kinds.key_field {
-                let name = this.literal(child);
+                let name = ast::literal_str(this.file, child);
                 if instruction == kinds.common.label_instruction {
                     role = labels::find(&name).map(|known| known.role);
                     this.with_holes(child, TokenType::Property, cursor);
@@ -535,7 +525,7 @@ pub fn encode(file: &SourceFile, tokens: &[SemanticToken], encoding: PositionEnc
     let index = file.line_index();
     // One look at the whole text instead of one per token: most files are ASCII.
     let bytes_are_units = encoding == PositionEncoding::Utf8 || text.is_ascii();
-    let units = |range: TextRange| -> u32 { if bytes_are_units { range.len() as u32 } else { utf16_len(&text[range]) } };
+    let units = |range: TextRange| -> u32 { if bytes_are_units { range.len() as u32 } else { line_index::utf16_len(&text[range]) as u32 } };
     let mut data = Vec::with_capacity(tokens.len() * 5);
     let (mut prev_line, mut prev_col) = (0u32, 0u32);
     // Position cache: the last token start, to count columns incrementally along a line.
@@ -566,14 +556,6 @@ pub fn encode(file: &SourceFile, tokens: &[SemanticToken], encoding: PositionEnc
         prev_col = col;
     }
     data
-}
-
-fn utf16_len(s: &str) -> u32 {
-    if s.is_ascii() {
-        s.len() as u32
-    } else {
-        s.chars().map(|c| c.len_utf16() as u32).sum()
-    }
 }
 
 /// One edit of a `semanticTokens/full/delta` response, in indices of the `u32` array.

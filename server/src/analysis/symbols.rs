@@ -115,12 +115,10 @@ fn may_have_children(kinds: &KindIds, kind: u16) -> bool {
 /// The literal text of a word; plain words (the common case) borrowed, without walking their
 /// subtree.
 fn text_of<'a>(file: &'a SourceFile, node: Node<'_>) -> Cow<'a, str> {
-    let text = &file.text()[node.byte_range()];
-    // Only quotes, escapes and line continuations make the literal text differ from the text.
-    if !text.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`')) || node.child_count() == 0 {
-        Cow::Borrowed(text)
+    if node.child_count() == 0 {
+        Cow::Borrowed(file.node_text(node))
     } else {
-        Cow::Owned(ast::literal_text(file, node))
+        ast::literal_str(file, node)
     }
 }
 
@@ -354,20 +352,11 @@ fn word_end(bytes: &[u8], start: usize) -> Option<usize> {
                 }
                 at += length + 2;
             }
-            b'$' => {
-                let name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
-                match bytes.get(at + 1) {
-                    Some(b'{') => {
-                        let length = bytes[at + 2..].iter().take_while(|b| name(b)).count();
-                        if length == 0 || bytes.get(at + 2 + length) != Some(&b'}') {
-                            return None;
-                        }
-                        at += length + 3;
-                    }
-                    Some(b) if b.is_ascii_alphabetic() || *b == b'_' => at += 1,
-                    _ => return None,
-                }
-            }
+            b'$' => match bytes.get(at + 1) {
+                Some(b'{') => at += 2 + braced_name(&bytes[at + 2..])?,
+                Some(b) if b.is_ascii_alphabetic() || *b == b'_' => at += 1,
+                _ => return None,
+            },
             b'\'' | b'\\' | b'`' | b'#' => return None,
             b if b.is_ascii_graphic() => at += 1,
             _ => return None,
@@ -387,15 +376,18 @@ fn is_verbatim_in_double_quotes(content: &[u8]) -> bool {
     while let Some(dollar) = rest.iter().position(|&b| b == b'$') {
         rest = &rest[dollar + 1..];
         if let Some(body) = rest.strip_prefix(b"{") {
-            // `${` + a name + `}`; an operator (`:-`, `#`, `/`, ...) would rewrite the text.
-            let name = body.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
-            if name == 0 || body.get(name) != Some(&b'}') {
-                return false;
-            }
-            rest = &body[name + 1..];
+            let Some(length) = braced_name(body) else { return false };
+            rest = &body[length..];
         }
     }
     true
+}
+
+/// The length of `NAME}` at the start of `body`, the text after a `${`, when the expansion has
+/// no operator (`:-`, `#`, `/`, ...), which would rewrite its text.
+fn braced_name(body: &[u8]) -> Option<usize> {
+    let name = body.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+    (name > 0 && body.get(name) == Some(&b'}')).then_some(name + 1)
 }
 
 /// One line of at most 60 characters, continuations joined (comment lines dropped); borrowed

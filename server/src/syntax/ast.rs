@@ -1,6 +1,8 @@
 //! Typed views over the tree-sitter tree: instructions, pairs, flags and words, with the text
 //! values BuildKit's shell lexer would give them.
 
+use std::borrow::Cow;
+
 use crate::syntax::NodeKind as _;
 use tree_sitter::Node;
 
@@ -32,10 +34,7 @@ impl<'t> Instruction<'t> {
 
     /// The flags: the grammar puts them right after the keyword, so the operands are never visited.
     pub fn flags(&self) -> impl Iterator<Item = Flag<'t>> + 't {
-        NamedChildren::new(self.node)
-            .filter(|node| !matches!(node.kind_name(), "line_continuation" | "comment"))
-            .take_while(|node| node.kind_name() == "flag")
-            .map(|node| Flag { node })
+        leading_flags(NamedChildren::new(self.node))
     }
 
     pub fn flag(&self, file: &'t SourceFile, name: &str) -> Option<Flag<'t>> {
@@ -79,12 +78,7 @@ impl<'t> InstructionParts<'t> {
     pub fn new(instruction: Instruction<'t>) -> InstructionParts<'t> {
         let mut cursor = instruction.node.walk();
         let children: Vec<Node<'t>> = instruction.node.children(&mut cursor).collect();
-        let flags = children
-            .iter()
-            .filter(|node| node.is_named() && !matches!(node.kind_name(), "line_continuation" | "comment"))
-            .take_while(|node| node.kind_name() == "flag")
-            .map(|node| Flag { node: *node })
-            .collect();
+        let flags = leading_flags(children.iter().copied().filter(Node::is_named)).collect();
         InstructionParts { instruction, children, flags }
     }
 
@@ -131,6 +125,15 @@ impl<'t> InstructionParts<'t> {
             None => (self.paths().collect(), false),
         }
     }
+}
+
+/// The flags at the start of an instruction's named children (continuations and comments
+/// between them skipped).
+fn leading_flags<'t>(named: impl Iterator<Item = Node<'t>>) -> impl Iterator<Item = Flag<'t>> {
+    named
+        .filter(|node| !matches!(node.kind_name(), "line_continuation" | "comment"))
+        .take_while(|node| node.kind_name() == "flag")
+        .map(|node| Flag { node })
 }
 
 /// The keyword of an instruction node kind: `from_instruction` → `FROM`.
@@ -272,6 +275,17 @@ pub fn literal_text(file: &SourceFile, node: Node<'_>) -> String {
     let mut out = String::new();
     push_word(file, node, &mut |_| None, &mut out, Quoting::Unquoted);
     out
+}
+
+/// [`literal_text`], borrowed from the file when the word has no quote or escape to resolve (most
+/// words: names, paths, plain values).
+pub fn literal_str<'f>(file: &'f SourceFile, node: Node<'_>) -> Cow<'f, str> {
+    let text = file.node_text(node);
+    if text.bytes().any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'`')) {
+        Cow::Owned(literal_text(file, node))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// The text of a word with variables expanded by `lookup` (unset variables behave as BuildKit:

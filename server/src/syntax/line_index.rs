@@ -109,7 +109,7 @@ impl LineIndex {
 /// The length of `text` in UTF-16 code units, counted on its bytes (this runs for every position
 /// of a whole-document answer): one unit per character (per byte that is no continuation byte),
 /// two for the characters outside the BMP (the ones with a four-byte encoding, lead byte 0xF0+).
-fn utf16_len(text: &str) -> usize {
+pub fn utf16_len(text: &str) -> usize {
     if text.is_ascii() {
         return text.len();
     }

@@ -4,12 +4,9 @@
 //! similar. RUN, CMD and ENTRYPOINT may be empty.
 
 use crate::syntax::NodeKind as _;
-use super::{
-    validity::{self, Validated},
-    Diagnostic, InstructionContext, Severity,
-};
+use super::{validity, Diagnostic, InstructionContext, Severity};
 use crate::syntax::{
-    ast::{self, Instruction},
+    ast::{self, Instruction, InstructionParts},
     fields, NodeField as _,
 };
 
@@ -91,7 +88,7 @@ pub(super) fn check(cx: &InstructionContext<'_, '_>, out: &mut Vec<Diagnostic>) 
 /// COPY and ADD need at least one source and a destination.
 fn operands(
     cx: &InstructionContext<'_, '_>,
-    validated: &Validated<'_>,
+    validated: &InstructionParts<'_>,
     keyword: &str,
     keyword_range: std::ops::Range<usize>,
     out: &mut Vec<Diagnostic>,
@@ -129,7 +126,7 @@ fn operands(
 }
 
 /// `HEALTHCHECK` needs `NONE` or `CMD <command>`.
-fn healthcheck(validated: &Validated<'_>, keyword_range: std::ops::Range<usize>, out: &mut Vec<Diagnostic>) {
+fn healthcheck(validated: &InstructionParts<'_>, keyword_range: std::ops::Range<usize>, out: &mut Vec<Diagnostic>) {
     if validated.anonymous("NONE").is_some() {
         return;
     }

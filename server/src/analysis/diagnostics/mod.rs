@@ -45,11 +45,9 @@ mod workdir_relative_path;
 use std::cell::OnceCell;
 
 use crate::syntax::{
-    ast::{Flag, Instruction},
+    ast::{Flag, Instruction, InstructionParts},
     SourceFile, TextRange,
 };
-
-use validity::Validated;
 
 use super::{
     copies::{self, ContextCopy},
@@ -138,7 +136,7 @@ pub(crate) struct InstructionContext<'a, 't> {
     pub instruction: Instruction<'t>,
     /// The instruction, and for ONBUILD its trigger right after it: BuildKit validates a trigger
     /// like a top-level instruction.
-    pub validated: &'a [Validated<'t>],
+    pub validated: &'a [InstructionParts<'t>],
     pub config: &'a Config,
 }
 
@@ -149,7 +147,7 @@ impl<'a, 't> InstructionContext<'a, 't> {
     }
 
     /// The top-level instruction, with its children.
-    pub fn top(&self) -> &'a Validated<'t> {
+    pub fn top(&self) -> &'a InstructionParts<'t> {
         &self.validated[0]
     }
 }
@@ -478,7 +476,7 @@ fn own_findings(
     file: &SourceFile,
     kind: FileKind,
     node: tree_sitter::Node<'_>,
-    validated: &[Validated<'_>],
+    validated: &[InstructionParts<'_>],
     config: &Config,
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();

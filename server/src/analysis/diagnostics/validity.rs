@@ -9,22 +9,13 @@ use crate::syntax::{
     SourceFile, TextRange,
 };
 
-/// An instruction BuildKit validates, with its children collected in one walk.
-pub(crate) type Validated<'t> = InstructionParts<'t>;
-
 /// A top-level instruction followed, for an ONBUILD, by its trigger: BuildKit validates a
 /// trigger like a top-level instruction.
-pub(super) fn with_triggers(instruction: Instruction<'_>) -> Vec<Validated<'_>> {
+pub(super) fn with_triggers(instruction: Instruction<'_>) -> Vec<InstructionParts<'_>> {
     let mut all = vec![InstructionParts::new(instruction)];
-    let mut current = instruction;
-    while current.node.kind_name() == "onbuild_instruction" {
-        match all.last().and_then(|last| last.children.iter().copied().find(Node::is_named)).and_then(Instruction::cast) {
-            Some(inner) => {
-                all.push(InstructionParts::new(inner));
-                current = inner;
-            }
-            None => break,
-        }
+    while let Some(last) = all.last().filter(|last| last.instruction.node.kind_name() == "onbuild_instruction") {
+        let Some(trigger) = last.children.iter().copied().find(Node::is_named).and_then(Instruction::cast) else { break };
+        all.push(InstructionParts::new(trigger));
     }
     all
 }
