@@ -6,7 +6,7 @@
 use std::{
     path::PathBuf,
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU64, Ordering},
         Arc, Mutex,
     },
 };
@@ -293,26 +293,19 @@ pub async fn rename(session: &Arc<Session>, params: lsp::RenameParams) -> Result
 
 // --- structure --------------------------------------------------------------------------------
 
-/// Bytes of outline JSON per top-level node (instructions with their children, comments) in the
-/// last outline: the next one's buffer is sized from it, so that the outline of a big file, asked
-/// for again and again, is written without regrowing its buffer (a copy of megabytes when the
-/// heap cannot grow it in place).
-static OUTLINE_BYTES_PER_NODE: AtomicUsize = AtomicUsize::new(256);
-
-/// Written straight into the response: the outline of a 10,000-line file is a 2 MB answer.
+/// Written straight into the response: the outline of a 10,000-line file is a 2 MB answer. When
+/// the buffer has to grow (a file denser than the estimate), the grown one becomes the
+/// transport's spare and the next outline is written into it.
 pub async fn document_symbol(session: &Arc<Session>, params: lsp::DocumentSymbolParams) -> Result<Option<ResultBody>> {
     let (doc, _) = build_file!(session, &params.text_document.uri);
     let file = &doc.snapshot.file;
     let negotiated = session.negotiated();
-    let nodes = file.top_level().len();
-    let mut body = ResultBody::with_capacity(nodes * OUTLINE_BYTES_PER_NODE.load(Ordering::Relaxed) + 1024);
+    // About 210 bytes of JSON per top-level node (instructions with their children, comments).
+    let mut body = ResultBody::with_capacity(file.top_level().len() * 256);
     if negotiated.hierarchical_symbols {
         let mut writer = convert::DocumentSymbolWriter::new(body.result(), file, negotiated.encoding);
         symbols::outline(file, |symbol| writer.symbol(symbol));
         writer.finish();
-        if nodes > 0 {
-            OUTLINE_BYTES_PER_NODE.store(body.result().len().div_ceil(nodes), Ordering::Relaxed);
-        }
     } else {
         let symbols = symbols::document_symbols(file);
         json::write_json(body.result(), &convert::symbol_information(file, &doc.uri, &symbols, negotiated.encoding));
