@@ -15,7 +15,7 @@ from /proc/PID/task/*/schedstat), the first request's first byte (cold: nothing 
 revision) and the server's peak RSS (VmHWM) before and after the method's requests.
 
 Usage: scripts/lsp-first-byte.py --file FILE [-n N] [--method M ...] [--json OUT] [--dump DIR]
-       [--same-server] -- SERVER-CMD [ARGS...]
+       [--same-server] [--position LINE:CHARACTER] -- SERVER-CMD [ARGS...]
 --dump DIR writes each method's first response body to DIR (to compare answers across builds).
 """
 
@@ -148,6 +148,11 @@ def start(argv, path, text):
         "capabilities": {
             "workspace": {"configuration": True, "workspaceFolders": True},
             "textDocument": {
+                # as lsp_probe.py asks for them: documentation is fetched by completionItem/resolve
+                "completion": {"completionItem": {
+                    "snippetSupport": True, "documentationFormat": ["markdown", "plaintext"],
+                    "resolveSupport": {"properties": ["documentation", "detail"]}}},
+                "hover": {"contentFormat": ["markdown", "plaintext"]},
                 "documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
                 "foldingRange": {"lineFoldingOnly": True},
                 "semanticTokens": {"requests": {"full": {"delta": False}}, "tokenTypes": [],
@@ -170,10 +175,15 @@ def percentile(values, p):
     return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
 
 
-def measure(server, uri, method, n, dump):
+def measure(server, uri, method, n, dump, position):
     params = {"textDocument": {"uri": uri}}
     if method == "textDocument/formatting":
         params["options"] = {"tabSize": 4, "insertSpaces": True}
+    if position:
+        line, character = position
+        params["position"] = {"line": line, "character": character}
+        if method == "textDocument/completion":
+            params["context"] = {"triggerKind": 1}
     first, last, sizes, errors = [], [], [], 0
     rss_before = server.peak_rss_kib()
     cpu_before = server.cpu_ns()
@@ -207,18 +217,20 @@ def main(argv):
     parser.add_argument("--same-server", action="store_true", help="one server for all methods")
     parser.add_argument("--json")
     parser.add_argument("--dump")
+    parser.add_argument("--position", help="LINE:CHARACTER (0-based) for positional requests such as completion")
     args = parser.parse_args(argv[:split])
     command = argv[split + 1:]
     path = os.path.abspath(args.file)
     with open(path, encoding="utf-8", newline="") as source:
         text = source.read()
+    position = tuple(int(part) for part in args.position.split(":")) if args.position else None
     if args.dump:
         os.makedirs(args.dump, exist_ok=True)
     rows, server = [], None
     for method in args.method or DEFAULT_METHODS:
         if server is None:
             server, uri = start(command, path, text)
-        rows.append(measure(server, uri, method, args.n, args.dump))
+        rows.append(measure(server, uri, method, args.n, args.dump, position))
         if not args.same_server:
             server.close()
             server = None

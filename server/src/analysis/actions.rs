@@ -16,7 +16,7 @@ use super::{
 };
 use crate::syntax::{
     ast::{self, Instruction},
-    SourceFile, TextRange,
+    fields, NodeField as _, SourceFile, TextRange,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,7 +309,7 @@ fn has_comment(node: Node<'_>) -> bool {
 /// Names used by expansions below `node`.
 fn used_names(file: &SourceFile, node: Node<'_>, out: &mut Vec<String>) {
     if node.kind() == "expansion" {
-        if let Some(name) = node.child_by_field_name("name") {
+        if let Some(name) = node.field(&fields::NAME) {
             out.push(file.node_text(name).to_string());
         }
     }
@@ -322,7 +322,7 @@ fn used_names(file: &SourceFile, node: Node<'_>, out: &mut Vec<String>) {
 fn pair_key(file: &SourceFile, pair: Node<'_>) -> String {
     match pair.kind() {
         "arg_name" => ast::literal_text(file, pair),
-        _ => pair.child_by_field_name("key").map(|k| ast::literal_text(file, k)).unwrap_or_default(),
+        _ => pair.field(&fields::KEY).map(|k| ast::literal_text(file, k)).unwrap_or_default(),
     }
 }
 
@@ -345,7 +345,7 @@ fn split_pairs(file: &SourceFile, instruction: Instruction<'_>, out: &mut Vec<Co
         let mut defined: Vec<String> = Vec::new();
         for pair in &pairs {
             let mut used = Vec::new();
-            if let Some(value) = pair.child_by_field_name("value") {
+            if let Some(value) = pair.field(&fields::VALUE) {
                 used_names(file, value, &mut used);
             }
             if used.iter().any(|name| defined.contains(name)) {
@@ -411,7 +411,7 @@ fn merge_pairs(file: &SourceFile, model: &Model<'_>, selected: &[Instruction<'_>
             // After merging, every value expands with what was defined before the first line.
             for pair in &here {
                 let mut used = Vec::new();
-                if let Some(value) = pair.child_by_field_name("value") {
+                if let Some(value) = pair.field(&fields::VALUE) {
                     used_names(file, value, &mut used);
                 }
                 if used.iter().any(|name| defined.contains(name)) {

@@ -22,7 +22,7 @@ use crate::{
         labels::{self, LabelRole},
         ImageType,
     },
-    syntax::{NodeKind as _, SourceFile, TextRange},
+    syntax::{fields, NodeField as _, NodeKind as _, SourceFile, TextRange},
 };
 
 /// What the client supports and wants.
@@ -498,10 +498,10 @@ impl<'a> Cx<'a> {
             if current(from) || from.start_byte() >= self.offset {
                 break;
             }
-            if let Some(alias) = from.child_by_field_name("as") {
+            if let Some(alias) = from.field(&fields::AS) {
                 let name = crate::syntax::ast::literal_text(self.file, alias);
                 if seen.insert(name.clone()) {
-                    let base = from.child_by_field_name("image").map_or_else(String::new, |n| crate::syntax::ast::literal_text(self.file, n));
+                    let base = from.field(&fields::IMAGE).map_or_else(String::new, |n| crate::syntax::ast::literal_text(self.file, n));
                     let mut item = self.item(name.clone(), CompletionKind::Reference, range.clone(), name.clone(), 1);
                     item.detail = Some(format!("{} {i}: FROM {base}", phrases::STAGE.get(locale)));
                     items.push(item);
@@ -511,7 +511,7 @@ impl<'a> Cx<'a> {
         let in_file = froms
             .iter()
             .filter(|from| !current(from))
-            .filter_map(|from| from.child_by_field_name("image").map(|n| crate::syntax::ast::literal_text(self.file, n)));
+            .filter_map(|from| from.field(&fields::IMAGE).map(|n| crate::syntax::ast::literal_text(self.file, n)));
         for image in in_file.chain(self.caps.workspace_images.iter().cloned()) {
             if image.is_empty() || image.contains('$') || !seen.insert(image.to_ascii_lowercase()) {
                 continue;
@@ -714,7 +714,7 @@ impl<'a> Cx<'a> {
             let mut stack = vec![instruction.node];
             while let Some(node) = stack.pop() {
                 if matches!(node.kind(), "template_variable" | "expansion") {
-                    if let Some(name) = node.child_by_field_name("name") {
+                    if let Some(name) = node.field(&fields::NAME) {
                         let name = self.file.node_text(name).to_string();
                         let provided = rootfs && (env::rootfs_key(&name).is_some() || env::BUILTINS.contains(&name.as_str()));
                         if !defined.contains(&name) && !provided && !names.contains(&name) && !name.starts_with(env::SYSTEM_PREFIX) {
@@ -822,7 +822,9 @@ impl<'a> Cx<'a> {
         }
         let range = self.word_range(name_len, is_ident);
         let text = self.file.text();
-        let suffix = if close != ' ' && !text[range.end..].starts_with(close) { close.to_string() } else { String::new() };
+        // No closing brace before one that is there, or before the rest of `${NAME:-default}`.
+        let closed = text[range.end..].starts_with(close) || (close == '}' && text[range.end..].starts_with([':', '-', '+', '?']));
+        let suffix = if close != ' ' && !closed { close.to_string() } else { String::new() };
         let locale = self.caps.docs.locale;
         if run_time || escaped_label {
             let stage = stage_at(&self.model, self.offset);
@@ -1199,6 +1201,23 @@ mod tests {
             assert_eq!(found.first().map(String::as_str), Some("BASE"), "{fixture}: {found:?}");
             assert!(!found.contains(&"LOCAL".to_string()), "{fixture}: {found:?}");
         }
+    }
+
+    #[test]
+    fn a_closing_brace_is_added_only_where_the_expansion_lacks_one() {
+        let insert = |fixture: &str| {
+            let f = fixture::parse(fixture);
+            let items = completion(&f.file, f.offset(), None, &Config::default(), &CompletionOptions::default());
+            let base = items.into_iter().find(|item| item.label == "BASE").unwrap();
+            format!("[{}] -> {}", fixture::slice(&f.file, &base.edit_range), base.insert_text)
+        };
+        assert_eq!(insert("ARG BASE=alpine\nFROM ${$0\n"), "[] -> BASE}");
+        assert_eq!(insert("ARG BASE=alpine\nFROM ${$0}\n"), "[] -> BASE");
+        assert_eq!(insert("ARG BASE=alpine\nFROM ${$0OLD} AS x\n"), "[OLD] -> BASE");
+        assert_eq!(insert("ARG BASE=alpine\nFROM ${$0OLD:-ubuntu:24.04} AS x\n"), "[OLD] -> BASE");
+        assert_eq!(insert("ARG BASE=alpine\nFROM ${B$0-ubuntu}\n"), "[B] -> BASE");
+        assert_eq!(insert("ARG BASE=alpine\nFROM ${B$0 AS x\n"), "[B] -> BASE}");
+        assert_eq!(insert("FROM scratch\nENV BASE=1\nCMD [\"echo $($0\"]\n"), "[] -> BASE)");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! workspace (`completion::CompletionOptions::workspace_images`).
 
 use super::navigation;
-use crate::syntax::{ast, SourceFile};
+use crate::syntax::{ast, fields, NodeField as _, SourceFile};
 
 /// The images the FROM lines of `file` start from, in order and without repeats. Left out:
 /// `scratch` (always offered), earlier stages of the same file (`FROM build` names nothing in
@@ -12,7 +12,7 @@ pub fn base_images(file: &SourceFile) -> Vec<String> {
     let mut stages: Vec<String> = Vec::new();
     let mut images: Vec<String> = Vec::new();
     for from in navigation::from_instructions(file, 0..file.text().len()) {
-        if let Some(image) = from.child_by_field_name("image").map(|node| ast::literal_text(file, node)) {
+        if let Some(image) = from.field(&fields::IMAGE).map(|node| ast::literal_text(file, node)) {
             let named_elsewhere = image.is_empty()
                 || image.contains('$')
                 || image.eq_ignore_ascii_case("scratch")
@@ -22,7 +22,7 @@ pub fn base_images(file: &SourceFile) -> Vec<String> {
                 images.push(image);
             }
         }
-        if let Some(stage) = from.child_by_field_name("as") {
+        if let Some(stage) = from.field(&fields::AS) {
             stages.push(ast::literal_text(file, stage));
         }
     }

@@ -17,7 +17,7 @@ use tree_sitter::Node;
 
 use super::TextEdit;
 use crate::syntax::kinds::KindIds;
-use crate::syntax::{ast, SourceFile, TextRange};
+use crate::syntax::{ast, fields, NodeField as _, SourceFile, TextRange};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FormatOptions {
@@ -426,7 +426,7 @@ impl<'a> Formatter<'a> {
 
     /// `ENV key value` → `ENV key=value` when the meaning is kept.
     fn legacy_pair(&mut self, instruction: Node<'a>, pair: Node<'a>) {
-        let (Some(key), Some(value)) = (pair.child_by_field_name("key"), pair.child_by_field_name("value")) else { return };
+        let (Some(key), Some(value)) = (pair.field(&fields::KEY), pair.field(&fields::VALUE)) else { return };
         if key.start_position().row != value.end_position().row {
             return;
         }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     sealos::{docs::phrases, env, labels, ImageType},
-    syntax::{ast, SourceFile, TextRange},
+    syntax::{ast, fields, NodeField as _, SourceFile, TextRange},
 };
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -87,8 +87,8 @@ impl<'t> Cx<'_, 't> {
                 }
                 "comment" | "heredoc_block" | "ERROR" => return None,
                 "flag" => {
-                    let value = n.child_by_field_name("value").filter(|v| v.start_byte() <= offset);
-                    let is_from = n.child_by_field_name("name").is_some_and(|name| self.file.node_text(name) == "from");
+                    let value = n.field(&fields::VALUE).filter(|v| v.start_byte() <= offset);
+                    let is_from = n.field(&fields::NAME).is_some_and(|name| self.file.node_text(name) == "from");
                     if let (Some(value), true) = (value, is_from) {
                         if let Some(markdown) = self.stage(&ast::literal_text(self.file, value), value.start_byte()) {
                             return Some((value.byte_range(), markdown));
@@ -143,9 +143,9 @@ impl<'t> Cx<'_, 't> {
     fn flag(&self, flag: Node<'t>) -> Option<(TextRange, String)> {
         let instruction = flag.parent()?;
         let keyword = ast::kind_keyword(instruction.kind());
-        let name = self.file.node_text(flag.child_by_field_name("name")?);
+        let name = self.file.node_text(flag.field(&fields::NAME)?);
         let markdown = docs::flag_markdown(keyword, name, self.locale)?;
-        let range = flag.child_by_field_name("value").map_or(flag.byte_range(), |value| flag.start_byte()..value.start_byte());
+        let range = flag.field(&fields::VALUE).map_or(flag.byte_range(), |value| flag.start_byte()..value.start_byte());
         Some((range, markdown))
     }
 
@@ -163,7 +163,7 @@ impl<'t> Cx<'_, 't> {
         if pair.parent()?.kind() != "label_instruction" || !self.opts.sealos() {
             return None;
         }
-        let key = ast::literal_text(self.file, pair.child_by_field_name("key")?);
+        let key = ast::literal_text(self.file, pair.field(&fields::KEY)?);
         let known = labels::find(&key)?;
         let literal = ast::literal_text(self.file, value);
         docs::label_value_markdown(known.role, &literal, self.locale)
@@ -215,13 +215,13 @@ impl<'t> Cx<'_, 't> {
     fn stage(&self, name: &str, before: usize) -> Option<String> {
         let froms = super::navigation::from_instructions(self.file, 0..self.file.text().len());
         let name = name.to_ascii_lowercase();
-        let alias = |from: &Node<'_>| from.child_by_field_name("as").map(|a| ast::literal_text(self.file, a).to_ascii_lowercase());
+        let alias = |from: &Node<'_>| from.field(&fields::AS).map(|a| ast::literal_text(self.file, a).to_ascii_lowercase());
         let stage_index = match name.parse::<usize>() {
             Ok(n) => n,
             Err(_) => froms.iter().position(|from| from.start_byte() < before && alias(from).as_deref() == Some(name.as_str()))?,
         };
         let from = froms.get(stage_index)?;
-        let base = from.child_by_field_name("image").map_or_else(String::new, |n| ast::literal_text(self.file, n));
+        let base = from.field(&fields::IMAGE).map_or_else(String::new, |n| ast::literal_text(self.file, n));
         let label = alias(from).unwrap_or_else(|| stage_index.to_string());
         let mut markdown = format!("**{} `{label}`** ({stage_index})\n\n`FROM {base}`", phrases::STAGE.get(self.locale));
         if stage_index + 1 == froms.len() {
@@ -337,7 +337,7 @@ impl<'t> Cx<'_, 't> {
             return None;
         }
         let node = self.file.root().descendant_for_byte_range(occurrence.full_range.start, occurrence.full_range.end)?;
-        if node.kind() != "expansion" || node.child_by_field_name("operator").is_none() {
+        if node.kind() != "expansion" || node.field(&fields::OPERATOR).is_none() {
             return None;
         }
         let visible = if occurrence.instruction == "FROM" {

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     sealos::{env, ImageType},
-    syntax::{SourceFile, TextRange},
+    syntax::{fields, NodeField as _, SourceFile, TextRange},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub fn inlay_hints(
             let node = file.root().descendant_for_byte_range(occurrence.full_range.start, occurrence.full_range.end);
             let Some(node) = node.filter(|n| n.kind() == "expansion") else { continue };
             let defined = visible.iter().rev().find(|def| def.name == occurrence.name);
-            if defined.is_none() && node.child_by_field_name("operator").is_none() {
+            if defined.is_none() && node.field(&fields::OPERATOR).is_none() {
                 continue;
             }
             let tooltip = defined.map(|def| definition_tooltip(file, def, opts.locale));

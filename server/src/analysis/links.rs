@@ -3,7 +3,7 @@
 //! (Docker Hub, ghcr.io, quay.io).
 
 use super::{copies, model::Model, ContextFacts};
-use crate::syntax::{ast, SourceFile, TextRange};
+use crate::syntax::{ast, fields, NodeField as _, SourceFile, TextRange};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkTarget {
@@ -27,7 +27,7 @@ pub fn document_links(file: &SourceFile, facts: Option<&ContextFacts>) -> Vec<Do
     for instruction in &model.instructions {
         match instruction.node.kind() {
             "from_instruction" => {
-                if let Some(image) = instruction.node.child_by_field_name("image") {
+                if let Some(image) = instruction.node.field(&fields::IMAGE) {
                     let text = ast::literal_text(file, image);
                     let lowered = text.to_ascii_lowercase();
                     if !stages.contains(&lowered) && !text.contains('$') {
@@ -36,7 +36,7 @@ pub fn document_links(file: &SourceFile, facts: Option<&ContextFacts>) -> Vec<Do
                         }
                     }
                 }
-                if let Some(alias) = instruction.node.child_by_field_name("as") {
+                if let Some(alias) = instruction.node.field(&fields::AS) {
                     stages.push(ast::literal_text(file, alias).to_ascii_lowercase());
                 }
             }

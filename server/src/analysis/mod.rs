@@ -13,6 +13,7 @@ pub mod folding;
 pub mod symbols;
 pub mod completion;
 pub mod completion_images;
+pub mod completion_limit;
 pub mod docs;
 #[cfg(test)] mod fixture;
 pub mod format;

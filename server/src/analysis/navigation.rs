@@ -15,7 +15,7 @@ use crate::{
     sealos::env,
     syntax::{
         ast::{self, Instruction},
-        SourceFile, TextRange,
+        fields, NodeField as _, SourceFile, TextRange,
     },
 };
 
@@ -116,13 +116,13 @@ impl Index {
     fn index_from(&mut self, file: &SourceFile, from: Instruction<'_>, n: usize) {
         let node = from.node;
         let start = node.start_byte();
-        if let Some(image) = node.child_by_field_name("image") {
+        if let Some(image) = node.field(&fields::IMAGE) {
             let text = ast::literal_text(file, image).to_ascii_lowercase();
             if self.stages.iter().flatten().any(|name| *name == text) {
                 self.push_stage(text, image.byte_range(), node.byte_range(), Role::Read, start, false);
             }
         }
-        let alias = node.child_by_field_name("as").map(|alias| {
+        let alias = node.field(&fields::AS).map(|alias| {
             let name = ast::literal_text(file, alias).to_ascii_lowercase();
             self.push_stage(name.clone(), alias.byte_range(), node.byte_range(), Role::Definition, start, false);
             name
@@ -317,11 +317,11 @@ impl Walker<'_, '_> {
                 for child in node.named_children(&mut cursor) {
                     match child.kind() {
                         "key_value_pair" => {
-                            if let Some(key) = child.child_by_field_name("key") {
+                            if let Some(key) = child.field(&fields::KEY) {
                                 self.definition(key, child.byte_range(), false);
                                 self.uses(key, false);
                             }
-                            if let Some(value) = child.child_by_field_name("value") {
+                            if let Some(value) = child.field(&fields::VALUE) {
                                 self.uses(value, false);
                             }
                         }
@@ -383,7 +383,7 @@ impl Walker<'_, '_> {
     fn uses(&mut self, node: Node<'_>, run_time: bool) {
         match node.kind() {
             "expansion" | "template_variable" => {
-                if let Some(name) = node.child_by_field_name("name") {
+                if let Some(name) = node.field(&fields::NAME) {
                     self.index.occurrences.push(Occurrence {
                         kind: SymbolKind::Variable,
                         name: self.file.node_text(name).to_string(),
@@ -398,7 +398,7 @@ impl Walker<'_, '_> {
                         numeric: false,
                     });
                 }
-                if let Some(argument) = node.child_by_field_name("argument") {
+                if let Some(argument) = node.field(&fields::ARGUMENT) {
                     self.uses(argument, run_time);
                 }
             }
@@ -492,10 +492,10 @@ pub(crate) fn shell_variables(text: &str) -> Vec<(TextRange, &str)> {
 
 /// The top-level node starting at or containing `offset` (or the next one after it).
 pub(crate) fn top_level_at(file: &SourceFile, offset: usize) -> Option<Node<'_>> {
-    let root = file.root();
-    let mut cursor = root.walk();
-    cursor.goto_first_child_for_byte(offset)?;
-    Some(cursor.node())
+    // A binary search of the snapshot's list: a cursor's `goto_first_child_for_byte` steps
+    // through the root's children one by one, and `--from=` completion asks once per FROM.
+    let top_level = file.top_level();
+    top_level.get(top_level.partition_point(|node| node.end_byte() <= offset)).copied()
 }
 
 /// FROM instructions starting in `range`, in order: lines that start with `FROM` (any case),
@@ -564,24 +564,15 @@ fn from_before(file: &SourceFile, offset: usize) -> Option<Node<'_>> {
 
 /// The instructions of the stage starting at `from` (the FROM included).
 fn stage_instructions<'t>(file: &'t SourceFile, from: Node<'t>) -> Vec<Instruction<'t>> {
-    let root = file.root();
-    let mut cursor = root.walk();
+    let top_level = file.top_level();
+    let first = top_level.partition_point(|node| node.start_byte() < from.start_byte());
     let mut out = Vec::new();
-    if cursor.goto_first_child_for_byte(from.start_byte()).is_none() {
-        return out;
-    }
-    loop {
-        let node = cursor.node();
-        if node.start_byte() >= from.start_byte() {
-            if node.kind() == "from_instruction" && node != from {
-                break;
-            }
-            if let Some(instruction) = Instruction::cast(node) {
-                out.push(instruction);
-            }
-        }
-        if !cursor.goto_next_sibling() {
+    for &node in &top_level[first..] {
+        if node.kind() == "from_instruction" && node != from {
             break;
+        }
+        if let Some(instruction) = Instruction::cast(node) {
+            out.push(instruction);
         }
     }
     out
@@ -626,8 +617,8 @@ pub(crate) fn local_model(file: &SourceFile, range: TextRange) -> Model<'_> {
             continue;
         }
         let from_instruction = members.remove(0);
-        let base = from.child_by_field_name("image").map_or_else(String::new, |node| ast::literal_text(file, node));
-        let name = from.child_by_field_name("as").map(|node| ast::literal_text(file, node));
+        let base = from.field(&fields::IMAGE).map_or_else(String::new, |node| ast::literal_text(file, node));
+        let name = from.field(&fields::AS).map(|node| ast::literal_text(file, node));
         instructions.push(from_instruction);
         instructions.extend(members.iter().copied());
         stages.push(super::model::Stage { from: from_instruction, base, name, instructions: members });
@@ -642,8 +633,8 @@ pub(crate) fn stages_before(file: &SourceFile, offset: usize) -> Vec<(Option<Str
         .into_iter()
         .filter(|from| from.end_byte() < offset || !from.byte_range().contains(&offset))
         .map(|from| {
-            let base = from.child_by_field_name("image").map_or_else(String::new, |node| ast::literal_text(file, node));
-            let name = from.child_by_field_name("as").map(|node| ast::literal_text(file, node));
+            let base = from.field(&fields::IMAGE).map_or_else(String::new, |node| ast::literal_text(file, node));
+            let name = from.field(&fields::AS).map(|node| ast::literal_text(file, node));
             (name, base, from)
         })
         .collect()

@@ -9,7 +9,7 @@ use tree_sitter::{Node, TreeCursor};
 use crate::syntax::kinds::{kind_id, KindIds};
 use crate::{
     sealos::{env, labels},
-    syntax::{ast, line_index, PositionEncoding, SourceFile, TextRange},
+    syntax::{ast, fields, line_index, NodeField as _, PositionEncoding, SourceFile, TextRange},
 };
 
 /// The legend's token types, in `TokenType` order.
@@ -216,7 +216,7 @@ impl<'a> Builder<'a> {
     }
 
     fn record_stage(&mut self, from: Node<'_>) {
-        if let Some(alias) = from.child_by_field_name("as") {
+        if let Some(alias) = from.field(&fields::AS) {
             self.stages.insert(ast::literal_text(self.file, alias).to_ascii_lowercase());
         }
     }

@@ -612,7 +612,7 @@ mod tests {
             };
             cursor.reset(pair);
             let symbol = pair_symbol(&file, kinds, pair, SymbolKind::Label, 1, &mut cursor).expect("a symbol");
-            let literal = pair.child_by_field_name("value").map(|value| ast::literal_text(&file, value));
+            let literal = pair.field(&fields::VALUE).map(|value| ast::literal_text(&file, value));
             if is_verbatim_in_double_quotes(value.trim_matches('"').as_bytes()) && value.starts_with('"') {
                 assert_eq!(literal.as_deref(), Some(value.trim_matches('"')), "{value}");
             }
@@ -652,10 +652,10 @@ mod tests {
                     continue;
                 }
                 assert_eq!(child.kind_id(), kinds.key_value_pair, "{context:?}");
-                let key = child.child_by_field_name("key").expect("a key");
+                let key = child.field(&fields::KEY).expect("a key");
                 assert_eq!(symbol.selection_range, key.byte_range(), "{context:?}");
                 assert_eq!(symbol.name, text_of(file, key), "{context:?}");
-                let value = child.child_by_field_name("value").map(|value| ast::literal_text(file, value));
+                let value = child.field(&fields::VALUE).map(|value| ast::literal_text(file, value));
                 assert_eq!(symbol.detail.as_deref().unwrap_or(""), value.as_deref().unwrap_or(""), "{context:?}");
             }
         }

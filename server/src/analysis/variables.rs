@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use super::model::{Item, ItemKind, Model, Outline, Stage, Word};
 use crate::syntax::{
     ast::{self, Instruction},
-    SourceFile,
+    fields, NodeField as _, SourceFile,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +89,7 @@ pub fn stage_definitions<'t>(
 /// The (key, value) nodes an ENV or ARG instruction defines: `KEY=value` pairs and bare `ARG NAME`.
 fn defined_pairs(instruction: Instruction<'_>) -> impl Iterator<Item = (Node<'_>, Option<Node<'_>>)> {
     ast::named_children(instruction.node).filter_map(|child| match child.kind_name() {
-        "key_value_pair" => Some((child.child_by_field_name("key")?, child.child_by_field_name("value"))),
+        "key_value_pair" => Some((child.field(&fields::KEY)?, child.field(&fields::VALUE))),
         "arg_name" => Some((child, None)),
         _ => None,
     })

@@ -27,7 +27,7 @@ use super::{
     worker,
 };
 use crate::analysis::{
-    actions, code_lens, completion, folding, format, hover, inlay_hints, links, navigation, semantic_tokens,
+    actions, code_lens, completion, completion_limit, folding, format, hover, inlay_hints, links, navigation, semantic_tokens,
     signature_help, symbols, ContextFacts, FileKind,
 };
 
@@ -145,11 +145,18 @@ pub async fn completion(
     let at = params.text_document_position;
     let negotiated = session.negotiated();
     let lazy = negotiated.completion_resolve;
-    let Some((doc, items)) = completion_at(session, &at.text_document.uri, at.position, !lazy).await else {
+    let Some((doc, offset, items)) = completion_at(session, &at.text_document.uri, at.position, !lazy).await else {
         return Ok(None);
     };
+    let file = &doc.snapshot.file;
+    let cut = completion_limit::limit(file.text(), offset, items, completion_limit::DEFAULT_LIMIT);
     let list = lazy.then(|| session.completion_lists.remember(at.text_document.uri, at.position));
-    Ok(Some(lsp::CompletionResponse::Array(convert::completion_items(&doc.snapshot.file, items, negotiated, list))))
+    let items = convert::completion_items(file, cut.items, negotiated, list);
+    Ok(Some(if cut.incomplete {
+        lsp::CompletionResponse::List(lsp::CompletionList { is_incomplete: true, items })
+    } else {
+        lsp::CompletionResponse::Array(items)
+    }))
 }
 
 /// `completionItem/resolve`: the documentation of an item of the latest list. The completion runs
@@ -159,7 +166,7 @@ pub async fn completion(
 pub async fn completion_resolve(session: &Arc<Session>, mut item: lsp::CompletionItem) -> Result<lsp::CompletionItem> {
     let list = item.data.as_ref().and_then(serde_json::Value::as_u64);
     let Some((uri, position)) = session.completion_lists.origin(list) else { return Ok(item) };
-    let Some((_, items)) = completion_at(session, &uri, position, true).await else { return Ok(item) };
+    let Some((_, _, items)) = completion_at(session, &uri, position, true).await else { return Ok(item) };
     let found = items
         .into_iter()
         .find(|candidate| candidate.label == item.label && item.sort_text.as_ref() == Some(&candidate.sort_text));
@@ -169,14 +176,15 @@ pub async fn completion_resolve(session: &Arc<Session>, mut item: lsp::Completio
     Ok(item)
 }
 
-/// The completion items at `position` (with their documentation if `documentation`), and the
-/// document they were computed on; `None` for documents without completion.
+/// The completion items at `position` (with their documentation if `documentation`), the
+/// document they were computed on and the position's byte offset in it; `None` for documents
+/// without completion.
 async fn completion_at(
     session: &Arc<Session>,
     uri: &Uri,
     position: lsp::Position,
     documentation: bool,
-) -> Option<(Doc, Vec<completion::CompletionItem>)> {
+) -> Option<(Doc, usize, Vec<completion::CompletionItem>)> {
     let doc = Doc::take(session, uri).await?;
     let offset = doc.offset(position, session);
     let negotiated = session.negotiated();
@@ -200,7 +208,7 @@ async fn completion_at(
         }
         Subject::Other => return None,
     };
-    Some((doc, items))
+    Some((doc, offset, items))
 }
 
 pub async fn hover(session: &Arc<Session>, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {

@@ -145,3 +145,33 @@ fn clients_that_do_not_resolve_documentation_get_it_in_the_list() {
         assert_eq!(client.shutdown_and_exit().code(), Some(0));
     }
 }
+
+#[test]
+fn a_long_list_is_cut_and_asked_for_again_as_the_user_types() {
+    // 150 global ARGs: `${` in FROM lists them all, and the predefined ARGs.
+    let args: String = (1..=150).map(|n| format!("ARG BASE_{n}\n")).collect();
+    let text = format!("{args}FROM ${{\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Kubefile");
+    fs::write(&path, &text).unwrap();
+    let uri = file_uri(&path);
+    let mut client = LspClient::spawn();
+    client.initialize(full_client(), Value::Null);
+    client.open(&uri, "kubefile", 1, &text);
+
+    let list = client.request("textDocument/completion", at(&uri, 150, 7));
+    assert_eq!(list["isIncomplete"], true, "{list}");
+    let found = labels(&list["items"]);
+    assert_eq!(found.len(), 100);
+    assert_eq!(found[..3], ["BASE_1", "BASE_10", "BASE_100"], "in sort order");
+
+    // Typing narrows the list: prefix matches first, then the names holding the typed letters in
+    // order (a client's fuzzy filter shows those too).
+    client.change(&uri, 2, (150, 7), (150, 7), "base_14");
+    let list = client.request("textDocument/completion", at(&uri, 150, 14));
+    let prefixed = (0..10).map(|n| format!("BASE_14{n}"));
+    let expected: Vec<String> = ["BASE_14".to_string()].into_iter().chain(prefixed).chain(["BASE_104", "BASE_114", "BASE_124", "BASE_134"].map(String::from)).collect();
+    assert_eq!(labels(&list["items"]), expected);
+    assert_eq!(list["items"][0]["textEdit"]["range"], support::range((150, 7), (150, 14)));
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
