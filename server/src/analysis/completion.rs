@@ -229,6 +229,13 @@ impl<'a> Cx<'a> {
 
     /// The range of the word being typed: `len` bytes before the cursor, plus identifier-ish
     /// characters after it.
+    /// The key a key completion replaces (the word at `range`) and whether its `=value` follows:
+    /// then only the key is inserted, and that key does not count as already present.
+    fn key_at(&self, range: &TextRange) -> (&'a str, bool) {
+        let text: &'a str = self.file.text();
+        (&text[range.clone()], text[range.end..].starts_with('='))
+    }
+
     fn word_range(&self, len: usize, extra: fn(char) -> bool) -> TextRange {
         let text = self.file.text();
         let end = self.offset + text[self.offset..].find(|c: char| !extra(c)).unwrap_or(text.len() - self.offset);
@@ -393,12 +400,16 @@ impl<'a> Cx<'a> {
             }
             let doc = instruction_docs::find(keyword);
             let rank = keyword_rank(keyword, self.sealos()).unwrap_or(20 + i);
-            let mut item = self.item(*keyword, CompletionKind::Keyword, range.clone(), format!("{keyword} "), rank);
+            // Replacing the keyword of an existing line: its arguments already follow a blank.
+            let arguments_follow = self.file.text()[range.end..].starts_with([' ', '\t']);
+            let insert = if arguments_follow { keyword.to_string() } else { format!("{keyword} ") };
+            let mut item = self.item(*keyword, CompletionKind::Keyword, range.clone(), insert, rank);
             item.documentation = self.doc(|| docs::instruction_markdown(keyword, locale, self.sealos()));
             item.detail = if self.sealos() { docs::instruction_detail(keyword, locale) } else { None };
             item.deprecated = doc.is_some_and(|d| d.deprecated);
-            item.retrigger = matches!(*keyword, "FROM" | "COPY" | "ADD" | "LABEL" | "ENV" | "ARG" | "HEALTHCHECK" | "ONBUILD")
-                || (self.sealos() && matches!(*keyword, "CMD" | "ENTRYPOINT"));
+            item.retrigger = !arguments_follow
+                && (matches!(*keyword, "FROM" | "COPY" | "ADD" | "LABEL" | "ENV" | "ARG" | "HEALTHCHECK" | "ONBUILD")
+                    || (self.sealos() && matches!(*keyword, "CMD" | "ENTRYPOINT")));
             items.push(item);
         }
         for (i, snippet) in instruction_docs::SNIPPETS.iter().enumerate() {
@@ -597,10 +608,21 @@ impl<'a> Cx<'a> {
         if let Some((key, value)) = current.split_once('=') {
             let key = key.trim_matches('"');
             let Some(known) = labels::find(key) else { return Vec::new() };
-            let quoted = value.starts_with('"');
+            let text = self.file.text();
+            // `KEY=|"value"`: the value inside the quotes after the cursor is what is replaced.
+            let quoted_after = value.is_empty() && text[self.offset..].starts_with('"');
+            let quoted = value.starts_with('"') || quoted_after;
             let typed = value.trim_start_matches('"');
-            let range = self.word_range(typed.len(), |c| !c.is_whitespace() && c != '"');
-            let close = if quoted && !self.file.text()[range.end..].starts_with('"') { "\"" } else { "" };
+            let is_value_char = |c: char| !c.is_whitespace() && c != '"';
+            // The edit range holds the cursor (the protocol's rule), so the opening quote is
+            // replaced as well and inserted again.
+            let (range, open) = if quoted_after {
+                let content = self.offset + 1;
+                (self.offset..content + text[content..].find(|c: char| !is_value_char(c)).unwrap_or(text.len() - content), "\"")
+            } else {
+                (self.word_range(typed.len(), is_value_char), "")
+            };
+            let close = if quoted && !text[range.end..].starts_with('"') { "\"" } else { "" };
             let values: Vec<(String, Option<String>)> = match known.role {
                 LabelRole::Type | LabelRole::ApiVersion | LabelRole::Distribution => label_docs::values_of(known.role)
                     .map(|v| (v.value.to_string(), docs::label_value_markdown(known.role, v.value, locale)))
@@ -615,7 +637,7 @@ impl<'a> Cx<'a> {
                 .into_iter()
                 .enumerate()
                 .map(|(i, (value, doc))| {
-                    let mut item = self.item(value.clone(), CompletionKind::EnumMember, range.clone(), format!("{value}{close}"), i);
+                    let mut item = self.item(value.clone(), CompletionKind::EnumMember, range.clone(), format!("{open}{value}{close}"), i);
                     item.documentation = self.doc(|| doc);
                     item
                 })
@@ -626,15 +648,18 @@ impl<'a> Cx<'a> {
         }
         let typed = current.trim_start_matches('"');
         let range = self.word_range(typed.len(), |c| !c.is_whitespace() && c != '=');
-        let present: Vec<String> = self.model.labels().into_iter().map(|label| label.key).collect();
+        let (editing, value_follows) = self.key_at(&range);
+        let present: Vec<String> = self.model.labels().into_iter().map(|label| label.key).filter(|key| key != editing).collect();
         let mut items = Vec::new();
         for (i, doc) in label_docs::LABELS.iter().enumerate() {
             if doc.rootfs_only && !rootfs || present.iter().any(|key| key == doc.key) {
                 continue;
             }
             let rank = if doc.key.starts_with("apps.") { 30 + i } else { i };
-            let mut item = self.item(doc.key, CompletionKind::Property, range.clone(), "", rank);
-            item = self.snippet_item(item, &format!("{}={}", doc.key, doc.value_snippet));
+            let mut item = self.item(doc.key, CompletionKind::Property, range.clone(), doc.key, rank);
+            if !value_follows {
+                item = self.snippet_item(item, &format!("{}={}", doc.key, doc.value_snippet));
+            }
             item.documentation = self.doc(|| docs::label_markdown(doc.key, locale));
             item.detail = Some(
                 instruction_docs::snippet_to_plain(doc.value_snippet)
@@ -677,12 +702,16 @@ impl<'a> Cx<'a> {
             return items;
         }
         let range = self.word_range(current.len(), is_ident);
+        let (editing, value_follows) = self.key_at(&range);
+        let defined: Vec<String> = defined.into_iter().filter(|name| name != editing).collect();
         let mut items = Vec::new();
         if self.sealos() {
             // Names CMD/ENTRYPOINT use but no ENV defines yet.
             for name in self.undefined_run_time_names(stage, &defined, rootfs) {
-                let mut item = self.item(name.clone(), CompletionKind::Variable, range.clone(), "", 0);
-                item = self.snippet_item(item, &format!("{name}=\\${{{name}:-\"${{1}}\"\\}}"));
+                let mut item = self.item(name.clone(), CompletionKind::Variable, range.clone(), name.clone(), 0);
+                if !value_follows {
+                    item = self.snippet_item(item, &format!("{name}=\\${{{name}:-\"${{1}}\"\\}}"));
+                }
                 item.detail = Some(match locale {
                     docs::Locale::En => "used in CMD, not defined".to_string(),
                     docs::Locale::ZhCn => "CMD 中使用但未定义".to_string(),
@@ -695,7 +724,8 @@ impl<'a> Cx<'a> {
                 if defined.iter().any(|name| name == key.name) || env::OVERWRITTEN.contains(&key.name) {
                     continue;
                 }
-                let mut item = self.item(key.name, CompletionKind::Constant, range.clone(), format!("{}={}", key.name, key.default), 10 + i);
+                let insert = if value_follows { key.name.to_string() } else { format!("{}={}", key.name, key.default) };
+                let mut item = self.item(key.name, CompletionKind::Constant, range.clone(), insert, 10 + i);
                 item.detail = Some(format!("{}: {}", phrases::DEFAULT.get(locale), key.default));
                 item.documentation = self.doc(|| docs::env_markdown(key.name, locale));
                 items.push(item);
@@ -1374,6 +1404,32 @@ mod tests {
         check("FROM scratch\nLABEL init=$0", expect![[r#"
             EnumMember init.sh -> init.sh
         "#]]);
+    }
+
+    #[test]
+    fn completing_over_existing_text_keeps_what_follows() {
+        // A label value right after `=` replaces the quoted value there.
+        check("FROM scratch\nLABEL sealos.io.type=$0\"application\" sealos.io.version=\"v1beta1\"\n", expect![[r#"
+            EnumMember application -> ["application] "application
+            EnumMember rootfs -> ["application] "rootfs
+            EnumMember patch -> ["application] "patch
+        "#]]);
+        // A key whose value follows: the key alone, and the key being edited is offered.
+        check("FROM scratch\nLABEL sealos.io.type=application sealos.io.versi$0on=\"v1beta1\"\n", expect![[r#"
+            Property sealos.io.version (v1beta1) -> [sealos.io.version] sealos.io.version
+            Property apps.sealos.io/type (application) -> [sealos.io.version] apps.sealos.io/type
+            Property apps.sealos.io/version (v1beta1) -> [sealos.io.version] apps.sealos.io/version
+        "#]]);
+        let found = labels("FROM scratch\nLABEL sealos.io.type=rootfs\nENV cri$0Data=/data\n");
+        assert_eq!(found.first().map(String::as_str), Some("criData"), "{found:?}");
+        let f = fixture::parse("FROM scratch\nLABEL sealos.io.type=rootfs\nENV cri$0Data=/data\n");
+        let items = completion(&f.file, f.offset(), None, &Config::default(), &CompletionOptions::default());
+        assert_eq!(items.iter().find(|item| item.label == "criData").unwrap().insert_text, "criData");
+        // A keyword replaced in front of its arguments: no second blank, no new suggestion list.
+        let f = fixture::parse("FROM scratch\n$0ENV NAME=nginx\n");
+        let items = completion(&f.file, f.offset(), None, &Config::default(), &CompletionOptions::default());
+        let copy = items.iter().find(|item| item.label == "COPY").unwrap();
+        assert_eq!((copy.insert_text.as_str(), fixture::slice(&f.file, &copy.edit_range), copy.retrigger), ("COPY", "ENV", false));
     }
 
     #[test]
