@@ -2,7 +2,13 @@
 //! each token's text scanned once to split it at line ends). `encode` produces the LSP relative
 //! encoding and `diff` the edits of a delta request, both linear.
 
-use std::{collections::HashSet, num::NonZeroU16, sync::OnceLock};
+use std::{
+    collections::{HashMap, HashSet},
+    hash::{DefaultHasher, Hash, Hasher},
+    num::NonZeroU16,
+    ops::Range,
+    sync::OnceLock,
+};
 
 use tree_sitter::{Node, TreeCursor};
 
@@ -32,7 +38,7 @@ pub const TOKEN_TYPES: &[&str] = &[
 pub const TOKEN_MODIFIERS: &[&str] = &["declaration", "readonly", "defaultLibrary", "deprecated"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
+#[repr(u8)]
 pub enum TokenType {
     /// Instruction keywords, `AS`, `NONE`.
     Keyword = 0,
@@ -78,48 +84,149 @@ pub struct SemanticToken {
 
 /// Tokens of the whole file, or of the instructions overlapping `range`, in document order.
 pub fn semantic_tokens(file: &SourceFile, range: Option<TextRange>) -> Vec<SemanticToken> {
-    // About one token per 8 bytes of text (a 10,000-line file: 340 KB, 34,000 tokens), so that the
-    // list of a big file is not copied into one twice its size just before it is done.
-    let capacity = range.as_ref().map_or(file.text().len(), |range| range.len()) / 8;
-    let mut builder = Builder {
-        file,
-        text: file.text(),
-        kinds: TokenKinds::get(),
-        range: range.clone(),
-        tokens: Vec::with_capacity(capacity),
-        stages: HashSet::new(),
-    };
+    let Some(range) = range else { return TokenCache::default().semantic_tokens(file) };
+    let mut builder = Builder::new(file, Some(range.clone()));
+    // Start at the range; the stage names declared before it are found from the text.
+    for from in super::navigation::from_instructions(file, 0..range.start) {
+        builder.record_stage(from);
+    }
     let root = file.root();
     let mut cursor = root.walk();
-    match &range {
-        // Start at the range; the stage names declared before it are found from the text.
-        Some(range) => {
-            for from in super::navigation::from_instructions(file, 0..range.start) {
-                builder.record_stage(from);
+    if cursor.goto_first_child_for_byte(range.start).is_some() {
+        loop {
+            let child = cursor.node();
+            if child.start_byte() > range.end {
+                break;
             }
-            if cursor.goto_first_child_for_byte(range.start).is_some() {
-                loop {
-                    let child = cursor.node();
-                    if child.start_byte() > range.end {
-                        break;
-                    }
-                    builder.top(child, &mut cursor);
-                    if !cursor.goto_next_sibling() {
-                        break;
-                    }
-                }
-            }
-        }
-        // The whole file from the shared list of top-level nodes: a cursor from the root would
-        // climb through the hidden paragraph nodes again (a quarter of the walk).
-        None => {
-            for &node in file.top_level() {
-                cursor.reset(node);
-                builder.top(node, &mut cursor);
+            builder.top(child, &mut cursor);
+            if !cursor.goto_next_sibling() {
+                break;
             }
         }
     }
     builder.tokens
+}
+
+/// The tokens of the top-level nodes of the last [`TokenCache::semantic_tokens`] call, by each
+/// node's kind and text, relative to the node's start: the next call (after an edit, or another
+/// request for the same text) walks only the nodes it has not seen. Not kept: the nodes whose
+/// tokens depend on the stages declared before them (a FROM, a `--from=`), and anything once the
+/// parser directives change (`# escape=` changes how the same text parses).
+#[derive(Default)]
+pub struct TokenCache {
+    directives: u64,
+    nodes: HashMap<NodeKey, Range<u32>>,
+    /// The tokens `nodes` point into.
+    tokens: Vec<RelativeToken>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct NodeKey {
+    kind: u16,
+    /// The length, saturated: a longer text still differs in its hash.
+    len: u32,
+    text: u64,
+}
+
+impl NodeKey {
+    fn of(node: Node<'_>, text: &str) -> NodeKey {
+        let len = u32::try_from(node.byte_range().len()).unwrap_or(u32::MAX);
+        NodeKey { kind: node.kind_id(), len, text: hash(&text[node.byte_range()]) }
+    }
+}
+
+fn hash(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A token with its range relative to the start of its top-level node (8 bytes, not 24; a node
+/// with a longer token is not kept).
+#[derive(Clone, Copy)]
+struct RelativeToken {
+    start: u32,
+    len: u16,
+    token_type: TokenType,
+    /// The four modifier bits.
+    modifiers: u8,
+}
+
+impl RelativeToken {
+    fn new(token: &SemanticToken, node_start: usize) -> Option<RelativeToken> {
+        Some(RelativeToken {
+            start: u32::try_from(token.range.start - node_start).ok()?,
+            len: u16::try_from(token.range.len()).ok()?,
+            token_type: token.token_type,
+            modifiers: u8::try_from(token.modifiers).ok()?,
+        })
+    }
+
+    fn at(self, node_start: usize) -> SemanticToken {
+        let start = node_start + self.start as usize;
+        SemanticToken { range: start..start + self.len as usize, token_type: self.token_type, modifiers: u32::from(self.modifiers) }
+    }
+}
+
+fn span(range: &Range<u32>) -> Range<usize> {
+    range.start as usize..range.end as usize
+}
+
+impl TokenCache {
+    /// Adds a node's tokens, unless one does not fit a [`RelativeToken`] (or the cache outgrows
+    /// `u32` indices).
+    fn keep(&mut self, key: NodeKey, tokens: impl Iterator<Item = Option<RelativeToken>>) {
+        let first = self.tokens.len();
+        for token in tokens {
+            let Some(token) = token else {
+                self.tokens.truncate(first);
+                return;
+            };
+            self.tokens.push(token);
+        }
+        match (u32::try_from(first), u32::try_from(self.tokens.len())) {
+            (Ok(start), Ok(end)) => {
+                self.nodes.insert(key, start..end);
+            }
+            _ => self.tokens.truncate(first),
+        }
+    }
+
+    /// Tokens of the whole file, the same as `semantic_tokens(file, None)`.
+    pub fn semantic_tokens(&mut self, file: &SourceFile) -> Vec<SemanticToken> {
+        let text = file.text();
+        let top_level = file.top_level();
+        let common = KindIds::get();
+        let directives = top_level.iter().take_while(|node| node.kind_id() == common.parser_directive);
+        let directives = hash(&directives.map(|node| file.node_text(*node)).collect::<Vec<_>>().join("\n"));
+        // Nodes are added as edits change them and dropped all at once when most are stale: no
+        // second copy of the cache while a request runs.
+        if directives != self.directives || self.nodes.len() > 2 * top_level.len() + 64 {
+            *self = TokenCache { directives, ..TokenCache::default() };
+        }
+        let mut builder = Builder::new(file, None);
+        // The whole file from the shared list of top-level nodes: a cursor from the root would
+        // climb through the hidden paragraph nodes again (a quarter of the walk).
+        let mut cursor = file.root().walk();
+        for &node in top_level {
+            let start = node.start_byte();
+            // Also the same text earlier in this file (`ARG TARGETARCH` in every stage).
+            let key = NodeKey::of(node, text);
+            if let Some(seen) = self.nodes.get(&key) {
+                builder.tokens.extend(self.tokens[span(seen)].iter().map(|token| token.at(start)));
+                continue;
+            }
+            let first = builder.tokens.len();
+            builder.read_stages = false;
+            cursor.reset(node);
+            builder.top(node, &mut cursor);
+            if !builder.read_stages {
+                let relative = builder.tokens[first..].iter().map(|token| RelativeToken::new(token, start));
+                self.keep(key, relative);
+            }
+        }
+        builder.tokens
+    }
 }
 
 /// The node kinds and fields the tokens depend on, resolved once (the walk compares ids).
@@ -184,9 +291,27 @@ struct Builder<'a> {
     /// Stage names declared so far (lower case): a set, since every `FROM` and `--from` looks its
     /// name up (hundreds of stages in a big file).
     stages: HashSet<String>,
+    /// `stages` was read or written since this was last reset: the tokens depend on the nodes
+    /// before (see [`TokenCache`]).
+    read_stages: bool,
 }
 
 impl<'a> Builder<'a> {
+    fn new(file: &'a SourceFile, range: Option<TextRange>) -> Builder<'a> {
+        // About one token per 8 bytes of text (a 10,000-line file: 340 KB, 34,000 tokens), so
+        // that the list of a big file is not copied into one twice its size just before it is done.
+        let capacity = range.as_ref().map_or(file.text().len(), |range| range.len()) / 8;
+        Builder {
+            file,
+            text: file.text(),
+            kinds: TokenKinds::get(),
+            range,
+            tokens: Vec::with_capacity(capacity),
+            stages: HashSet::new(),
+            read_stages: false,
+        }
+    }
+
     fn push(&mut self, range: TextRange, token_type: TokenType, modifiers: u32) {
         if range.is_empty() {
             return;
@@ -285,11 +410,13 @@ impl<'a> Builder<'a> {
             self.flag(child, cursor);
         } else if kind == kinds.image_spec {
             let text = ast::literal_str(self.file, child).to_ascii_lowercase();
+            self.read_stages = true;
             let token = if self.stages.contains(&text) { TokenType::Class } else { TokenType::Namespace };
             self.with_holes(child, token, cursor);
         } else if kind == kinds.image_alias {
             self.push(child.byte_range(), TokenType::Class, modifiers::DECLARATION);
             let name = ast::literal_str(self.file, child).to_ascii_lowercase();
+            self.read_stages = true;
             self.stages.insert(name);
         } else if kind == common.key_value_pair {
             self.pair(instruction, child, cursor);
@@ -323,6 +450,7 @@ impl<'a> Builder<'a> {
                 if let Some(name) = name {
                     // Only `--from` names a stage (or its index).
                     let stage = &this.text[name.byte_range()] == "from" && {
+                        this.read_stages = true;
                         let text = ast::literal_str(this.file, child).to_ascii_lowercase();
                         this.stages.contains(&text) || text.bytes().all(|b| b.is_ascii_digit())
                     };
@@ -589,6 +717,57 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
+
+    /// The tokens of a whole file walked without the cache: a range over all of it.
+    fn walked(file: &SourceFile) -> Vec<SemanticToken> {
+        semantic_tokens(file, Some(0..file.text().len() + 1))
+    }
+
+    /// The cache carried from one text to the next gives what a fresh walk gives, also where
+    /// a node's tokens depend on the nodes before it (stage names) or the directives change.
+    #[test]
+    fn cached_tokens_are_the_tokens_of_the_current_text() {
+        let versions = [
+            "FROM alpine AS build\nARG TARGETARCH\nCOPY --from=build /a /b\nFROM build\nARG TARGETARCH\nENV A=1 \\\n  B=2\n",
+            // The stage is renamed: `--from=build` and `FROM build` now name images.
+            "FROM alpine AS builder\nARG TARGETARCH\nCOPY --from=build /a /b\nFROM build\nARG TARGETARCH\nENV A=1 \\\n  B=2\n",
+            // A node's text moves: same tokens, shifted.
+            "# comment\nFROM alpine AS builder\nARG TARGETARCH\nCOPY --from=build /a /b\nFROM build\nARG TARGETARCH\nENV A=1 \\\n  B=2\n",
+            // The escape directive changes how the same continuation parses.
+            "# escape=`\n# comment\nFROM alpine AS builder\nARG TARGETARCH\nCOPY --from=build /a /b\nFROM build\nARG TARGETARCH\nENV A=1 \\\n  B=2\n",
+            "# escape=`\nFROM alpine AS build\nENV A=1 `\n  B=2\nCOPY --from=build /a /b\n",
+            // The same COPY line: one path with an escaped blank, or two paths.
+            "FROM alpine\nCOPY a\\ b /c\n",
+            "# escape=`\nFROM alpine\nCOPY a\\ b /c\n",
+        ];
+        let mut cache = TokenCache::default();
+        for text in versions.iter().chain(versions.iter().rev()) {
+            let file = SourceFile::parse(text);
+            assert_eq!(cache.semantic_tokens(&file), walked(&file), "{text:?}");
+            assert_eq!(cache.semantic_tokens(&file), walked(&file), "again: {text:?}");
+        }
+    }
+
+    /// Every corpus build file, cold and warm, and after its lines are shuffled by one.
+    #[test]
+    fn cached_tokens_of_the_corpus() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/cluster-image");
+        let Ok(index) = std::fs::read_to_string(root.join("INDEX.tsv")) else { return };
+        let mut cache = TokenCache::default();
+        let mut count = 0;
+        for line in index.lines().skip(1) {
+            let path = line.split('\t').next().unwrap_or_default();
+            let Ok(text) = std::fs::read_to_string(root.join(path)) else { continue };
+            count += 1;
+            let file = SourceFile::parse(&text);
+            assert_eq!(TokenCache::default().semantic_tokens(&file), walked(&file), "{path}");
+            assert_eq!(cache.semantic_tokens(&file), walked(&file), "{path} after the file before");
+            let rotated: String = text.lines().skip(1).chain(text.lines().take(1)).map(|line| format!("{line}\n")).collect();
+            let file = SourceFile::parse(&rotated);
+            assert_eq!(cache.semantic_tokens(&file), walked(&file), "{path} rotated");
+        }
+        assert!(count > 250, "only {count} corpus files");
+    }
 
     fn render(file: &SourceFile, tokens: &[SemanticToken]) -> String {
         let mut out = String::new();

@@ -105,6 +105,9 @@ pub struct OpenDocument {
     pub publish_lock: Arc<tokio::sync::Mutex<()>>,
     /// The last semantic tokens sent, for `semanticTokens/full/delta`: (result id, data).
     pub semantic_tokens: Option<(String, Arc<Vec<u32>>)>,
+    /// The tokens of each top-level node of the last full request, so that the next one walks
+    /// only the nodes an edit changed.
+    pub token_cache: Arc<std::sync::Mutex<analysis::semantic_tokens::TokenCache>>,
     /// The previous analysis's per-instruction findings, so that an edit re-analyses only the
     /// instructions it touched. Locked on the analysis thread only.
     pub diagnostics_cache: Arc<std::sync::Mutex<analysis::diagnostics::DiagnosticsCache>>,
@@ -199,6 +202,7 @@ impl OpenDocument {
         self.doc.release_text();
         self.last = None;
         self.semantic_tokens = None;
+        *self.token_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Default::default();
         *self.diagnostics_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Default::default();
     }
 }
@@ -249,6 +253,7 @@ impl Documents {
             publish_lock: Default::default(),
             semantic_tokens: None,
             diagnostics_cache: Default::default(),
+            token_cache: Default::default(),
             analysis_in_flight: None,
             parsed: false,
             size_notice_sent: false,

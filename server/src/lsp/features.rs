@@ -394,10 +394,14 @@ fn full_tokens(session: &Session, doc: &Doc) -> (String, Arc<Vec<u32>>) {
     let file = &doc.snapshot.file;
     // The set kept for the last answer is replaced: let it go before the new one is built (a delta
     // request holds its own reference to diff against). Both at once are 1.4 MB on a big file.
-    if let Some(mut entry) = session.documents.get_mut(&doc.uri) {
+    let cache = session.documents.get_mut(&doc.uri).map(|mut entry| {
         entry.semantic_tokens = None;
-    }
-    let tokens = semantic_tokens::semantic_tokens(file, None);
+        entry.token_cache.clone()
+    });
+    let tokens = match cache {
+        Some(cache) => cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).semantic_tokens(file),
+        None => semantic_tokens::semantic_tokens(file, None),
+    };
     let data = Arc::new(semantic_tokens::encode(file, &tokens, session.negotiated().encoding));
     let result_id = RESULT_IDS.fetch_add(1, Ordering::Relaxed).to_string();
     if let Some(mut entry) = session.documents.get_mut(&doc.uri) {
