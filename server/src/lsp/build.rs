@@ -331,7 +331,7 @@ async fn run(
             );
             progress.end(&summary).await;
             log(&session, lsp::MessageType::INFO, format!("kubefile-ls: {summary}")).await;
-            session.client.show_message(lsp::MessageType::INFO, summary).await;
+            session.show_message(lsp::MessageType::INFO, summary);
             Ok(result)
         }
         Err(failure) if matches!(failure.error, BuildError::Cancelled) => {

@@ -145,7 +145,7 @@ async fn images(session: &Arc<Session>, arguments: &[Value]) -> Result<Value> {
         let message =
             format!("kubefile-ls: the image list of {} may be incomplete: {}", dir.display(), problems.join("; "));
         tracing::warn!("{message}");
-        session.client.show_message(lsp::MessageType::WARNING, message).await;
+        session.show_message(lsp::MessageType::WARNING, message);
     }
     serde_json::to_value(&rendered.index.images).map_err(|error| {
         tracing::error!("serialising the images of {} failed: {error}", dir.display());

@@ -174,7 +174,7 @@ async fn run_analysis(session: &Arc<Session>, uri: &Uri, revision: u64) -> Optio
         Input::TooBig { size, first_notice } => {
             let handled = is_build_file || list.is_some();
             if first_notice && handled {
-                tell_oversized(session, uri, size, size_limit).await;
+                tell_oversized(session, uri, size, size_limit);
             }
             return Some(keep(session, uri, Analysis::oversized(revision, version, handled)));
         }
@@ -302,7 +302,7 @@ fn keep(session: &Session, uri: &Uri, analysis: Analysis) -> Arc<Analysis> {
 /// Tells the user, once per document, why a document over the size limit gets no diagnostics or
 /// editor features. A `window/showMessage` warning rather than a log line: features going quiet
 /// without a word would look like a bug.
-async fn tell_oversized(session: &Session, uri: &Uri, size: usize, limit: usize) {
+fn tell_oversized(session: &Session, uri: &Uri, size: usize, limit: usize) {
     let name = contexts::file_path(uri)
         .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
         .unwrap_or_else(|| uri.as_str().to_owned());
@@ -313,7 +313,7 @@ async fn tell_oversized(session: &Session, uri: &Uri, size: usize, limit: usize)
         megabytes(limit)
     );
     tracing::warn!("{message}");
-    session.client.show_message(lsp::MessageType::WARNING, message).await;
+    session.show_message(lsp::MessageType::WARNING, message);
 }
 
 /// `bytes` in MB (MiB) with one decimal, for messages.

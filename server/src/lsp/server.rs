@@ -36,10 +36,10 @@ impl Server {
         &self.session
     }
 
-    async fn warn(&self, warnings: Vec<String>) {
+    fn warn(&self, warnings: Vec<String>) {
         for warning in warnings {
             tracing::warn!("{warning}");
-            self.session.client.show_message(lsp::MessageType::WARNING, warning).await;
+            self.session.show_message(lsp::MessageType::WARNING, warning);
         }
     }
 
@@ -49,7 +49,7 @@ impl Server {
         match self.session.client.configuration(vec![item]).await {
             Ok(mut values) => {
                 let (changed, warnings) = self.session.config.set_workspace(values.pop().unwrap_or_default());
-                self.warn(warnings).await;
+                self.warn(warnings);
                 changed
             }
             Err(error) => {
@@ -198,7 +198,7 @@ impl LanguageServer for Server {
             self.pull_configuration().await
         } else {
             let (changed, warnings) = self.session.config.set_workspace(params.settings);
-            self.warn(warnings).await;
+            self.warn(warnings);
             changed
         };
         if changed {

@@ -83,6 +83,17 @@ impl Session {
         }
     }
 
+    /// Shows `message` to the user (`window/showMessage`), queued on the same writer as
+    /// [`Session::publish_diagnostics`]: a warning about a document reaches the client before the
+    /// diagnostics published after it (through `Client` it would go by another queue, and could
+    /// arrive after them).
+    pub fn show_message(&self, typ: lsp::MessageType, message: String) {
+        match self.outgoing.get() {
+            Some(outgoing) => outgoing.send(transport::encode_show_message(typ, message)),
+            None => tracing::error!("message shown before the transport started: {message}"),
+        }
+    }
+
     pub fn begin_shutdown(&self) {
         self.shutdown_requested.store(true, Ordering::SeqCst);
         self.shutting_down.send_replace(true);

@@ -572,6 +572,11 @@ pub fn encode_publish_diagnostics<'a>(
     out
 }
 
+pub fn encode_show_message(typ: lsp::MessageType, message: String) -> Body {
+    let params = lsp::ShowMessageParams { typ, message };
+    encode(&Request::build("window/showMessage").params(serde_json::to_value(params).unwrap_or_default()).finish())
+}
+
 fn write_diagnostic(out: &mut Vec<u8>, diagnostic: &lsp::Diagnostic) {
     out.extend_from_slice(br#"{"range":"#);
     json::write_range(out, &diagnostic.range);
