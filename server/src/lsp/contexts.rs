@@ -69,7 +69,7 @@ pub fn context_dir(path: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// The context directory of an `images/shim/**` image list, `None` for other paths.
-pub fn shim_list_context(path: &Path) -> Option<PathBuf> {
+fn shim_list_context(path: &Path) -> Option<PathBuf> {
     let parts: Vec<_> = path.components().collect();
     let at = parts.windows(2).rposition(|pair| pair[0].as_os_str() == "images" && pair[1].as_os_str() == "shim")?;
     // The list itself must be below `images/shim`, not the directory.

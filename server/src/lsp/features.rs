@@ -27,8 +27,9 @@ use super::{
     worker,
 };
 use crate::analysis::{
-    actions, code_lens, completion, completion_limit, folding, format, hover, inlay_hints, links, navigation, semantic_tokens,
-    signature_help, symbols, ContextFacts, FileKind,
+    actions, code_lens, completion, completion_limit, folding, format, hover, inlay_hints, links,
+    lists::{self, ListFile},
+    navigation, semantic_tokens, signature_help, symbols, ContextFacts, FileKind,
 };
 
 /// What a document is to the editor features.
@@ -52,21 +53,21 @@ impl Doc {
     /// arrived; a parse that text needs runs on the analysis lane, see `worker::snapshot`).
     async fn take(session: &Arc<Session>, uri: &Uri) -> Option<Doc> {
         let snapshot = worker::snapshot(session, uri).await?;
-        let subject = match snapshot.kind {
-            BuildFileKind::Kubefile => Subject::BuildFile(FileKind::Kubefile),
-            BuildFileKind::Dockerfile => {
+        // An image list of a build context is one whatever the editor's languageId for it, as for
+        // the diagnostics (`diagnostics::run_analysis`).
+        let list = contexts::file_path(uri).and_then(|path| lists::locate(&path));
+        let subject = match (list, snapshot.kind) {
+            (Some((root, _, ListFile::Shim)), _) => Subject::ShimList(root),
+            (Some(_), _) => Subject::Other,
+            (None, BuildFileKind::Kubefile) => Subject::BuildFile(FileKind::Kubefile),
+            (None, BuildFileKind::Dockerfile) => {
                 let sealos = contexts::dockerfile_is_kubefile(
                     snapshot.context_dir.as_deref(),
                     snapshot.file.text().contains("sealos.io"),
                 );
                 Subject::BuildFile(if sealos { FileKind::Kubefile } else { FileKind::Dockerfile })
             }
-            BuildFileKind::Other => {
-                match contexts::file_path(uri).and_then(|path| contexts::shim_list_context(&path)) {
-                    Some(dir) => Subject::ShimList(dir),
-                    None => Subject::Other,
-                }
-            }
+            (None, BuildFileKind::Other) => Subject::Other,
         };
         Some(Doc { uri: uri.clone(), snapshot, subject })
     }

@@ -122,6 +122,8 @@ fn the_images_lens_counts_chart_images_once_they_are_rendered_in_the_background(
     assert_eq!(title(&mut client), "7 images will be saved");
 }
 
+/// Whatever language the editor gives an image list (VS Code: plain text; a user's file
+/// association may say `kubefile`), it gets the list's features, never a build file's.
 #[test]
 fn shim_lists_complete_the_context_images_and_link_to_registry_pages() {
     let dir = tempfile::tempdir().unwrap();
@@ -131,15 +133,23 @@ fn shim_lists_complete_the_context_images_and_link_to_registry_pages() {
     let text = "nginx:1.25\n\n";
     fs::write(&list, text).unwrap();
     let uri = file_uri(&list);
-    let mut client = LspClient::spawn();
-    client.initialize(editor_client(), Value::Null);
-    client.open(&uri, "plaintext", 1, text);
-    let items = client.request("textDocument/completion", at(&uri, 1, 0));
-    assert_eq!(items[0]["label"], "docker.io/library/redis:7", "{items}");
-    assert_eq!(items[0]["detail"], "manifests/extra.yaml:2");
-    let links = client.request("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
-    assert_eq!(links[0]["target"], "https://hub.docker.com/_/nginx", "{links}");
-    assert_eq!(client.request("textDocument/hover", at(&uri, 0, 1)), Value::Null);
+    for language in ["plaintext", "kubefile"] {
+        let mut client = LspClient::spawn();
+        client.initialize(editor_client(), Value::Null);
+        client.open(&uri, language, 1, text);
+        let items = client.request("textDocument/completion", at(&uri, 1, 0));
+        assert_eq!(items[0]["label"], "docker.io/library/redis:7", "{language}: {items}");
+        assert_eq!(items[0]["detail"], "manifests/extra.yaml:2");
+        let links = client.request("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
+        assert_eq!(links[0]["target"], "https://hub.docker.com/_/nginx", "{language}: {links}");
+        assert_eq!(client.request("textDocument/hover", at(&uri, 0, 1)), Value::Null);
+        let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}});
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+        );
+        assert_eq!(actions, json!([]), "{language}: no build-file actions (`FROM scratch`, Build image)");
+    }
 }
 
 #[test]
