@@ -1,7 +1,10 @@
 //! `missing-from`: no FROM, or an instruction other than ARG before the first FROM.
 
-use super::{Diagnostic, RuleContext, Severity, TextEdit};
-use crate::analysis::model::{Item, ItemKind};
+use super::{did_you_mean, Diagnostic, RuleContext, Severity, TextEdit};
+use crate::{
+    analysis::model::{Item, ItemKind},
+    sealos::instructions::INSTRUCTIONS,
+};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let instructions: Vec<&Item> = cx.outline.instructions().collect();
@@ -9,6 +12,12 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     let Some(first_from) = instructions.iter().position(|i| i.kind == ItemKind::From) else {
+        // A misspelled FROM (`FORM scratch`) is unknown-instruction's, whose fix corrects it; a
+        // `FROM scratch` added above it would leave the typo for buildah to reject.
+        let first = instructions.iter().find(|i| i.kind != ItemKind::Arg);
+        if first.is_some_and(|i| i.kind == ItemKind::Unknown && is_misspelled_from(i.keyword_name(cx.file))) {
+            return;
+        }
         let range = instructions[0].start..instructions[0].end;
         out.push(
             Diagnostic::new("missing-from", Severity::Error, range, "the Kubefile has no FROM: add `FROM scratch` first")
@@ -31,6 +40,10 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+fn is_misspelled_from(keyword: &str) -> bool {
+    did_you_mean(keyword, INSTRUCTIONS.iter().copied()) == Some("FROM")
+}
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -51,6 +64,20 @@ mod tests {
             2:1-2:4 error[missing-from] ENV before the first FROM: only ARG may come before FROM
         "#]]
         .assert_eq(&check("missing-from", "ARG V=1\nENV A=1\nFROM scratch\n"));
+    }
+
+    #[test]
+    fn does_not_fire_on_a_misspelled_from() {
+        expect![[""]].assert_eq(&check("missing-from", "ARG V=1\nform scratch\nCOPY . .\n"));
+        expect![[""]].assert_eq(&check("missing-from", "FORM scratch\n"));
+    }
+
+    #[test]
+    fn fires_when_the_unknown_instruction_is_no_from() {
+        expect![[r#"
+            1:1-1:10 error[missing-from] the Kubefile has no FROM: add `FROM scratch` first
+        "#]]
+        .assert_eq(&check("missing-from", "COPYY . .\nFORM scratch\n"));
     }
 
     #[test]
