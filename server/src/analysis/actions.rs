@@ -182,12 +182,16 @@ fn convert_form(file: &SourceFile, instruction: Instruction<'_>, kind: FileKind,
         return;
     }
     let sealos = kind == FileKind::Kubefile && keyword_kind != "run_instruction";
-    let keyword = instruction.keyword_node().map_or("", |k| file.node_text(k));
     if let Some(shell) = instruction.shell_command() {
         if ast::children_of_kind(shell, "heredoc_marker").next().is_some() {
             return;
         }
         let command = join_shell_lines(file.node_text(shell), escape);
+        // `['a b']` is JSON in single quotes: json-in-single-quotes offers the fix, and wrapping
+        // the text in another array would not be one.
+        if command.trim_start().starts_with('[') {
+            return;
+        }
         let elements: Vec<String> = if sealos {
             vec![command]
         } else if let Some(words) = simple_words(&command) {
@@ -208,7 +212,6 @@ fn convert_form(file: &SourceFile, instruction: Instruction<'_>, kind: FileKind,
             is_preferred: false,
             diagnostics: Vec::new(),
         });
-        let _ = keyword;
         return;
     }
     let Some(array) = instruction.json_array() else { return };
@@ -519,6 +522,13 @@ mod tests {
             CMD bash entrypoint.sh
         "#]]);
         check("FROM scratch\nLABEL sealos.io.type=application\nCMD$0 [\"a\", \"b\"]\n", expect![[""]]);
+    }
+
+    #[test]
+    fn json_in_single_quotes_is_not_wrapped_in_another_array() {
+        check("FROM scratch\nLABEL sealos.io.type=application\nCMD$0 ['kubectl apply -f x']\n", expect![[""]]);
+        let opts = ActionOptions { kind: FileKind::Dockerfile, ..ActionOptions::default() };
+        check_with("FROM alpine\nCMD$0 ['nginx', '-g', 'daemon off;']\n", &opts, expect![[""]]);
     }
 
     #[test]
