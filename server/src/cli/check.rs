@@ -191,7 +191,9 @@ fn write_human(out: &mut impl Write, reports: &[Report], colour: bool) -> std::i
         }
     }
     if counts.iter().any(|&c| c > 0) {
-        writeln!(out, "{} errors, {} warnings, {} infos, {} hints", counts[0], counts[1], counts[2], counts[3])?;
+        let [errors, warnings, infos, hints] = counts;
+        let plural = |n: usize, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+        writeln!(out, "{}, {}, {infos} info, {}", plural(errors, "error"), plural(warnings, "warning"), plural(hints, "hint"))?;
     }
     Ok(())
 }

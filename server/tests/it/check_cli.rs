@@ -1,5 +1,6 @@
-//! `kubefile-ls check` on image lists: a context's `images/shim/**` and `images/skopeo/tar.txt`
-//! are checked with its build file, and a list file can be checked on its own.
+//! `kubefile-ls check` from the shell: the human report and the exit codes; image lists (a
+//! context's `images/shim/**` and `images/skopeo/tar.txt` are checked with its build file, and a
+//! list file can be checked on its own).
 
 use std::{fs, path::Path, process::Command};
 
@@ -71,4 +72,25 @@ fn a_list_file_can_be_checked_on_its_own() {
     let (status, report) = check(&[list.to_str().unwrap()]);
     assert_eq!(status, Some(0), "warnings only: {report}");
     assert_eq!(found(&report, dir.path()), [("images/shim/list".to_owned(), "duplicate-image".to_owned(), 1)]);
+}
+
+#[test]
+fn human_output_points_at_each_problem_and_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubefile = dir.path().join("Kubefile");
+    fs::write(&kubefile, "FROM scratch\nLABEL sealos.io.typ=application\nCMD [\"echo ok\"]\n").unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_kubefile-ls")).arg("check").args(args).output().unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let path = kubefile.to_str().unwrap();
+    let (status, stdout) = run(&[path]);
+    assert_eq!(status, Some(0), "warnings only: {stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with(&format!("{path}:2:7: warning[unknown-label]: ")), "{stdout}");
+    assert_eq!(lines[1..], ["  LABEL sealos.io.typ=application", "        ^^^^^^^^^^^^^", "0 errors, 1 warning, 0 info, 0 hints"]);
+    assert_eq!(run(&["--deny", "warnings", path]).0, Some(1));
+    assert_eq!(run(&["--severity-override", "unknown-label=error", path]).0, Some(1));
+    assert_eq!(run(&["--severity-override", "unknown-label=off", path]), (Some(0), String::new()));
+    assert_eq!(run(&["--format", "yaml", path]).0, Some(2), "usage error");
 }
