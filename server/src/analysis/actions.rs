@@ -10,7 +10,7 @@
 use tree_sitter::Node;
 
 use super::{
-    diagnostics::{diagnostics_for, Diagnostic, FileKind},
+    diagnostics::{diagnostics_for, ignore_fix, Diagnostic, FileKind},
     model::Model,
     Config, ContextFacts, TextEdit,
 };
@@ -103,6 +103,15 @@ pub fn code_actions(
                         kind: ActionKind::QuickFix,
                         edits: fix.edits.clone(),
                         is_preferred: i == 0 && diagnostic.fixes.len() == 1,
+                        diagnostics: vec![diagnostic.code],
+                    });
+                }
+                if let Some(ignore) = ignore_fix(file, &diagnostic) {
+                    actions.push(CodeAction {
+                        title: ignore.title,
+                        kind: ActionKind::QuickFix,
+                        edits: ignore.edits,
+                        is_preferred: false,
                         diagnostics: vec![diagnostic.code],
                     });
                 }
@@ -657,6 +666,12 @@ mod tests {
             FROM scratch
             LABEL sealos.io.type=application
             CMD ["echo $$(NAMR)"]
+            ENV NAME=x
+            == Ignore `undefined-variable` for this instruction (quickfix)
+            FROM scratch
+            LABEL sealos.io.type=application
+            # kubefile-ls ignore=undefined-variable
+            CMD ["echo $(NAMR)"]
             ENV NAME=x
             == Convert to shell form (refactor.rewrite)
             FROM scratch

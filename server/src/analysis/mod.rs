@@ -28,4 +28,4 @@ pub mod diagnostics;
 
 pub use config::Config;
 pub use facts::{ContextFacts, ImageSource};
-pub use diagnostics::{diagnostics, diagnostics_for, Diagnostic, FileKind, Fix, Severity, TextEdit};
+pub use diagnostics::{diagnostics, diagnostics_for, ignore_fix, Diagnostic, FileKind, Fix, Severity, TextEdit};

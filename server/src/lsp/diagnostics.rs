@@ -437,6 +437,10 @@ pub async fn code_actions(session: &Arc<Session>, params: &lsp::CodeActionParams
         for (i, fix) in diagnostic.fixes.iter().enumerate() {
             actions.push(convert::code_action(file, fix, lsp_diagnostic, i == 0, &target, encoding));
         }
+        // Image lists have no suppression comments.
+        if let Some(ignore) = analysis.is_build_file().then(|| analysis::ignore_fix(file, diagnostic)).flatten() {
+            actions.push(convert::code_action(file, &ignore, lsp_diagnostic, false, &target, encoding));
+        }
     }
     actions
 }

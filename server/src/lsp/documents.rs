@@ -74,6 +74,11 @@ impl Analysis {
         Analysis::new(revision, version, SourceFile::parse(""), handled, false, Vec::new(), Vec::new())
     }
 
+    /// A build file (not an image list or another file sealos reads).
+    pub fn is_build_file(&self) -> bool {
+        self.is_build_file
+    }
+
     pub fn base_images(&self) -> &[String] {
         if !self.is_build_file {
             return &[];

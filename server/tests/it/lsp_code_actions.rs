@@ -95,6 +95,27 @@ fn quick_fixes_follow_edits_and_carry_the_version_for_clients_with_document_chan
     assert_eq!(quick_fixes(code_actions(&mut client, &uri, (3, 6), (3, 19), None)), json!([]));
 }
 
+#[test]
+fn a_diagnostic_can_be_ignored_for_its_instruction_with_a_comment_the_next_analysis_honours() {
+    let (_dir, uri, mut client) = open(full_client());
+    let pull = |client: &mut LspClient| {
+        let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
+        support::codes(&report["items"])
+    };
+    assert_eq!(pull(&mut client), ["unknown-label"]);
+    let actions = quick_fixes(code_actions(&mut client, &uri, (2, 10), (2, 10), None));
+    let ignore = actions.as_array().unwrap().iter().find(|action| action["title"] == "Ignore `unknown-label` for this instruction");
+    let ignore = ignore.unwrap_or_else(|| panic!("{actions}"));
+    assert_eq!(ignore.get("isPreferred"), None, "the correction stays the preferred fix");
+    let edit = &ignore["edit"]["documentChanges"][0]["edits"][0];
+    assert_eq!(edit, &json!({"range": range((2, 0), (2, 0)), "newText": "# kubefile-ls ignore=unknown-label\n"}));
+
+    // Applied as an editor would, incrementally: the label is no longer reported.
+    client.change(&uri, 2, (2, 0), (2, 0), edit["newText"].as_str().unwrap());
+    assert_eq!(pull(&mut client), Vec::<String>::new());
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
 /// A client from before `CodeAction` literals: it takes commands, and applies edits it is sent.
 fn command_client(apply_edit: bool) -> Value {
     json!({

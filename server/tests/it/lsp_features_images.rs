@@ -130,25 +130,28 @@ fn shim_lists_complete_the_context_images_and_link_to_registry_pages() {
     fs::create_dir_all(dir.path().join("images/shim")).unwrap();
     add_manifest(dir.path());
     let list = dir.path().join("images/shim/list");
-    let text = "nginx:1.25\n\n";
+    let text = "nginx:1.25\nnginx:1.25\n\n";
     fs::write(&list, text).unwrap();
     let uri = file_uri(&list);
     for language in ["plaintext", "kubefile"] {
         let mut client = LspClient::spawn();
         client.initialize(editor_client(), Value::Null);
         client.open(&uri, language, 1, text);
-        let items = client.request("textDocument/completion", at(&uri, 1, 0));
+        let items = client.request("textDocument/completion", at(&uri, 2, 0));
         assert_eq!(items[0]["label"], "docker.io/library/redis:7", "{language}: {items}");
         assert_eq!(items[0]["detail"], "manifests/extra.yaml:2");
         let links = client.request("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
         assert_eq!(links[0]["target"], "https://hub.docker.com/_/nginx", "{language}: {links}");
         assert_eq!(client.request("textDocument/hover", at(&uri, 0, 1)), Value::Null);
-        let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}});
+        // The duplicate on line 2 has its own fix; nothing of a build file's (`FROM scratch`,
+        // Build image, ignore comments).
+        let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}});
         let actions = client.request(
             "textDocument/codeAction",
             json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
         );
-        assert_eq!(actions, json!([]), "{language}: no build-file actions (`FROM scratch`, Build image)");
+        let titles: Vec<&str> = actions.as_array().unwrap().iter().map(|action| action["title"].as_str().unwrap()).collect();
+        assert_eq!(titles, ["Delete the duplicate line"], "{language}: {actions}");
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
     syntax::{LineCol, PositionEncoding, SourceFile},
 };
 
-use super::{diagnostics, Diagnostic};
+use super::{diagnostics, ignore_fix, Diagnostic, Fix};
 use crate::analysis::fixture::write_sections;
 
 struct Fixture {
@@ -80,11 +80,28 @@ pub(crate) fn fix(code: &str, fixture: &str) -> String {
         return format!("no {code} diagnostic");
     };
     let Some(fix) = diagnostic.fixes.first() else { return "no fix".to_string() };
+    format!("{}\n{}", fix.title, applied(&file, fix))
+}
+
+/// Like [`fix`] with the first `code` diagnostic's [`ignore_fix`], followed by the `code`
+/// diagnostics of the result (as [`check`] gives them).
+pub(crate) fn ignore(code: &str, fixture: &str) -> String {
+    let fixture = load(fixture);
+    let (file, found) = run(&fixture, &Config::default());
+    let Some(diagnostic) = found.iter().find(|d| d.code == code) else {
+        return format!("no {code} diagnostic");
+    };
+    let Some(fix) = ignore_fix(&file, diagnostic) else { return "no fix".to_string() };
+    let text = applied(&file, &fix);
+    format!("{}\n{text}-- left:\n{}", fix.title, check(code, &text))
+}
+
+fn applied(file: &SourceFile, fix: &Fix) -> String {
     let mut text = file.text().to_string();
     let mut edits = fix.edits.clone();
     edits.sort_by_key(|edit| std::cmp::Reverse(edit.range.start));
     for edit in edits {
         text.replace_range(edit.range, &edit.new_text);
     }
-    format!("{}\n{}", fix.title, text)
+    text
 }

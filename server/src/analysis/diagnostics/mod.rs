@@ -42,6 +42,8 @@ mod unknown_stage;
 mod validity;
 mod workdir_relative_path;
 
+pub use suppression::ignore_fix;
+
 use std::cell::OnceCell;
 
 use crate::syntax::{

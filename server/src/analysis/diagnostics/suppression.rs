@@ -6,8 +6,17 @@
 //! build failures: `check=skip=ExposeInvalidFormat` hides the warning about `EXPOSE 1.2.3.4:80`,
 //! not the error about `EXPOSE 99999`. hadolint names and our own codes hide the rule entirely.
 
-use super::{Diagnostic, RuleContext, Severity};
-use crate::analysis::model::{Item, ItemKind};
+use super::{Diagnostic, Fix, RuleContext, Severity, TextEdit};
+use crate::{
+    analysis::{
+        model::{Item, ItemKind},
+        navigation::top_level_at,
+    },
+    syntax::{ast::Instruction, SourceFile},
+};
+
+/// Our own suppression comment, as [`Suppressions::read`] reads it and [`ignore_fix`] writes it.
+const IGNORE: &str = "kubefile-ls ignore=";
 
 /// Who named a rule: decides what a suppression by that name covers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -75,7 +84,7 @@ impl Suppressions {
             let body = file.text()[item.start..item.end].trim().trim_start_matches('#').trim();
             let found = if let Some(list) = check_skip(body) {
                 list
-            } else if let Some(list) = body.strip_prefix("kubefile-ls ignore=").or_else(|| body.strip_prefix("hadolint ignore=")) {
+            } else if let Some(list) = body.strip_prefix(IGNORE).or_else(|| body.strip_prefix("hadolint ignore=")) {
                 list.split(',').flat_map(|name| suppressed_by(name.trim())).collect()
             } else {
                 continue;
@@ -104,6 +113,39 @@ impl Suppressions {
             .iter()
             .any(|(below, codes)| *below == line && codes.iter().any(|suppressed| suppressed.covers(diagnostic)))
     }
+}
+
+/// The quick fix that silences `diagnostic` for its instruction: `# kubefile-ls ignore=CODE` on a
+/// line of its own above the instruction, or `,CODE` added to such a comment already there.
+/// `None` for syntax errors, for a diagnostic outside any instruction (image lists have none),
+/// and when the line above is a hadolint or BuildKit suppression: only the comment right above an
+/// instruction counts, so a second one cannot be put there.
+pub fn ignore_fix(file: &SourceFile, diagnostic: &Diagnostic) -> Option<Fix> {
+    if diagnostic.code == "syntax-error" {
+        return None;
+    }
+    let offset = diagnostic.range.start;
+    let instruction = top_level_at(file, offset).filter(|node| node.start_byte() <= offset && Instruction::cast(*node).is_some())?;
+    let text = file.text();
+    let line_start = text[..instruction.start_byte()].rfind('\n').map_or(0, |newline| newline + 1);
+    let indent = &text[line_start..instruction.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let title = format!("Ignore `{}` for this instruction", diagnostic.code);
+    let above = line_start.checked_sub(1).map(|newline| {
+        let start = text[..newline].rfind('\n').map_or(0, |previous| previous + 1);
+        (start, text[start..newline].trim_end())
+    });
+    let comment_above = above.and_then(|(start, line)| Some((start, line, line.trim_start().strip_prefix('#')?.trim())));
+    let edit = match comment_above {
+        Some((start, line, body)) if body.starts_with(IGNORE) => {
+            TextEdit { range: start + line.len()..start + line.len(), new_text: format!(",{}", diagnostic.code) }
+        }
+        Some((.., body)) if body.starts_with("hadolint ignore=") || check_skip(body).is_some() => return None,
+        _ => TextEdit { range: line_start..line_start, new_text: format!("{indent}# {IGNORE}{}\n", diagnostic.code) },
+    };
+    Some(Fix { title, edits: vec![edit] })
 }
 
 /// The codes of `check=skip=...` (settings separated by `;`, as BuildKit writes them).
@@ -153,7 +195,52 @@ fn instruction_at(items: &[Item], offset: usize) -> Option<&Item> {
 mod tests {
     use expect_test::expect;
 
-    use crate::analysis::diagnostics::fixture::check;
+    use crate::analysis::diagnostics::fixture::{check, ignore};
+
+    #[test]
+    fn ignore_fix_adds_a_comment_above_the_instruction() {
+        expect![[r#"
+            Ignore `unknown-label` for this instruction
+            FROM scratch
+            # kubefile-ls ignore=unknown-label
+            LABEL vesion=1
+            -- left:
+        "#]]
+        .assert_eq(&ignore("unknown-label", "FROM scratch\nLABEL vesion=1\n"));
+        // Indented, below an ordinary comment (which stays where it is).
+        expect![[r#"
+            Ignore `unknown-label` for this instruction
+            FROM scratch
+            # the version
+              # kubefile-ls ignore=unknown-label
+              LABEL vesion=1
+            -- left:
+        "#]]
+        .assert_eq(&ignore("unknown-label", "FROM scratch\n# the version\n  LABEL vesion=1\n"));
+    }
+
+    #[test]
+    fn ignore_fix_extends_an_ignore_comment_already_there() {
+        expect![[r#"
+            Ignore `unknown-label` for this instruction
+            FROM scratch
+            # kubefile-ls ignore=undefined-variable,unknown-label
+            LABEL vesion=$X
+            -- left:
+        "#]]
+        .assert_eq(&ignore(
+            "unknown-label",
+            "FROM scratch\n# kubefile-ls ignore=undefined-variable\nLABEL vesion=$X\n",
+        ));
+    }
+
+    #[test]
+    fn ignore_fix_is_not_offered_where_it_could_not_work() {
+        expect![["no fix"]].assert_eq(&ignore("syntax-error", "FROM scratch\nCOPY --from= \"\n"));
+        // Below a hadolint comment that silences something else.
+        let below_hadolint = "FROM scratch\n# hadolint ignore=DL3011\nWORKDIR rel\n";
+        expect![["no fix"]].assert_eq(&ignore("workdir-relative-path", below_hadolint));
+    }
 
     #[test]
     fn ignore_comment_suppresses_next_instruction_only() {
