@@ -236,7 +236,7 @@ fn main() {
     all.push(time("folding ranges", document_runs, |_| folding_ranges(&file)));
     let format_opts = FormatOptions::default();
     all.push(time("formatting (document)", document_runs, |_| format(&file, &format_opts)));
-    all.push(time("inlay hints (100 lines)", rounds, |_| inlay_hints(&file, mid..(mid + 3400).min(text.len()), None, &config, &InlayHintOptions::default())));
+    all.push(time("inlay hints (100 lines)", rounds, |_| inlay_hints(&file, mid..(mid + 3400).min(text.len()), None, &InlayHintOptions::default())));
     for stats in &mut all {
         stats.print();
     }

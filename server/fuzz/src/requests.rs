@@ -101,7 +101,7 @@ pub const WHOLE_FILE: &[Request] = &[
         }
     }),
     ("inlayHint/full", |s, _| {
-        for hint in inlay_hints::inlay_hints(&s.file, 0..s.text().len(), s.facts(), &s.config, &inlay_options()) {
+        for hint in inlay_hints::inlay_hints(&s.file, 0..s.text().len(), s.facts(), &inlay_options()) {
             check_offset(s.text(), hint.offset, "inlay hint");
         }
     }),
@@ -218,7 +218,7 @@ pub const AT_OFFSET: &[Request] = &[
     }),
     ("inlayHint/range", |s, offset| {
         let range = offset..next_line_end(s.text(), offset);
-        for hint in inlay_hints::inlay_hints(&s.file, range, s.facts(), &s.config, &inlay_options()) {
+        for hint in inlay_hints::inlay_hints(&s.file, range, s.facts(), &inlay_options()) {
             check_offset(s.text(), hint.offset, "inlay hint");
         }
     }),
@@ -251,12 +251,19 @@ pub const SHIM_WHOLE_FILE: &[Request] = &[
     }),
 ];
 
-pub const SHIM_AT_OFFSET: &[Request] = &[("shim completion", |s, offset| {
-    let Some(facts) = s.facts() else { return };
-    for item in completion::shim_completion(s.text(), offset, facts, &CompletionOptions::default()) {
-        check_range(s.text(), &item.edit_range, &item.label);
-    }
-})];
+pub const SHIM_AT_OFFSET: &[Request] = &[
+    ("shim completion", |s, offset| {
+        let Some(facts) = s.facts() else { return };
+        for item in completion::shim_completion(s.text(), offset, facts) {
+            check_range(s.text(), &item.edit_range, &item.label);
+        }
+    }),
+    ("shim hover", |s, offset| {
+        if let Some(found) = hover::shim_hover(s.text(), offset, "images/shim/imageList", s.facts(), &HoverOptions::default()) {
+            check_range(s.text(), &found.range, "shim hover");
+        }
+    }),
+];
 
 /// The cursor offsets an LSP position can become: every character boundary, end of text included.
 /// (Positions inside a UTF-8 sequence or a surrogate pair clamp to the character's start.)

@@ -126,7 +126,7 @@ pub fn completion(
 
 /// Image names for an `images/shim` list: images the context's manifests and charts use that the
 /// list does not name yet.
-pub fn shim_completion(text: &str, offset: usize, facts: &ContextFacts, caps: &CompletionOptions) -> Vec<CompletionItem> {
+pub fn shim_completion(text: &str, offset: usize, facts: &ContextFacts) -> Vec<CompletionItem> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = &text[line_start..offset];
@@ -156,7 +156,6 @@ pub fn shim_completion(text: &str, offset: usize, facts: &ContextFacts, caps: &C
             retrigger: false,
         });
     }
-    let _ = caps;
     items
 }
 
@@ -1619,7 +1618,7 @@ mod tests {
     #[test]
     fn shim_lists_complete_manifest_images() {
         let f = fixture::parse("//- /Kubefile\nFROM scratch\n//- /manifests/app.yaml\nimage: nginx:1.25\nimage: quay.io/a/b:1\n//- /images/shim/list\ndocker.io/library/nginx:1.25\nqu$0\n");
-        let items = shim_completion(f.file.text(), f.offset(), f.facts().unwrap(), &CompletionOptions::default());
+        let items = shim_completion(f.file.text(), f.offset(), f.facts().unwrap());
         expect![[r#"
             Module quay.io/a/b:1 (manifests/app.yaml:2) -> [qu] quay.io/a/b:1
         "#]].assert_eq(&render(&items, &f.file));

@@ -192,7 +192,7 @@ fn features_never_panic() {
         let again = SourceFile::parse(&formatted);
         assert_eq!(apply(&formatted, &format::format(&again, &format::FormatOptions::default())), formatted, "{text:?}");
         let _ = links::document_links(&file, None);
-        let _ = inlay_hints::inlay_hints(&file, 0..len, None, &config, &inlay_hints::InlayHintOptions::default());
+        let _ = inlay_hints::inlay_hints(&file, 0..len, None, &inlay_hints::InlayHintOptions::default());
         let _ = code_lens::code_lenses(&file, Some(&ContextFacts::default()), &code_lens::CodeLensOptions::default());
         for offset in offsets {
             if !text.is_char_boundary(offset) {

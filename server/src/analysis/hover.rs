@@ -10,12 +10,14 @@ use super::{
     copies,
     diagnostics::FileKind,
     docs::{self, DocOptions, Locale},
+    lists,
     model::Model,
     navigation::{Index, Occurrence, Role, Scope, SymbolKind},
     variables::{self, Definition, DefinitionKind},
     Config, ContextFacts,
 };
 use crate::{
+    context::reference::registry_path,
     sealos::{docs::phrases, env, labels, ImageType},
     syntax::{ast, fields, NodeField as _, SourceFile, TextRange},
 };
@@ -358,6 +360,33 @@ impl<'t> Cx<'_, 't> {
     }
 }
 
+/// Hover on a line of an `images/shim` list whose path in the context is `list`: where `sealos
+/// build` pulls the image from and where it stores it in `registry/`, and the other places of the
+/// context that name it. `None` off an image line and for a name sealos cannot save (its
+/// `invalid-image-reference` diagnostic says why).
+pub fn shim_hover(text: &str, offset: usize, list: &str, facts: Option<&ContextFacts>, opts: &HoverOptions) -> Option<Hover> {
+    let (range, image) = lists::shim_image_at(text, offset)?;
+    let saved = registry_path(image).ok()?;
+    let locale = opts.docs.locale;
+    let mut markdown = format!(
+        "**`{}`**\n\n{}",
+        code(image),
+        phrases::SAVED_AS.get(locale).replace("{pulled}", &code(&saved.pulled_from)).replace("{path}", &code(&saved.path))
+    );
+    let line = u32::try_from(text[..range.start].matches('\n').count() + 1).unwrap_or(u32::MAX);
+    let elsewhere: Vec<String> = facts
+        .map_or(&[][..], |facts| &facts.images[..])
+        .iter()
+        .filter(|other| !(other.file == list && other.line == line))
+        .filter(|other| registry_path(&other.image).is_ok_and(|path| path.pulled_from == saved.pulled_from))
+        .map(|other| format!("`{}:{}`", other.file, other.line))
+        .collect();
+    if !elsewhere.is_empty() {
+        markdown.push_str(&format!("\n\n{}: {}", phrases::ALSO_NAMED_IN.get(locale), elsewhere.join(", ")));
+    }
+    Some(Hover { range, contents: opts.docs.render(&markdown) })
+}
+
 /// The images `sealos build` will save into `registry/`, grouped by the file that names them.
 pub(crate) fn images_markdown(facts: &ContextFacts, locale: Locale, limit: usize) -> String {
     if facts.images.is_empty() {
@@ -693,6 +722,46 @@ mod tests {
         "#]]);
         check("//- /Kubefile\nFROM scratch\nCOPY cha$0rts charts\n//- /charts/\n", expect![[r#"
             no hover
+        "#]]);
+    }
+
+    fn check_shim(fixture: &str, expect: Expect) {
+        let f = fixture::parse(fixture);
+        let out = match shim_hover(f.file.text(), f.offset(), "images/shim/list", f.facts(), &HoverOptions::default()) {
+            Some(hover) => format!("[{}]\n{}\n", fixture::slice(&f.file, &hover.range), hover.contents),
+            None => "no hover\n".to_string(),
+        };
+        expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn shim_list_lines_say_where_sealos_gets_the_image_and_where_it_stores_it() {
+        let context = "//- /Kubefile\nFROM scratch\n//- /manifests/app.yaml\nimage: docker.io/library/nginx:1.25\n";
+        check_shim(&format!("{context}//- /images/shim/list\n# web\n  \"ngi$0nx:1.25\"\nquay.io/a/b:1\n"), expect![[r#"
+            [nginx:1.25]
+            **`nginx:1.25`**
+
+            `sealos build` pulls `docker.io/library/nginx:1.25` and saves it into `registry/` as `library/nginx:1.25`.
+
+            Also named in: `manifests/app.yaml:1`
+        "#]]);
+        check_shim(&format!("{context}//- /images/shim/list\nnginx:1.25\nquay.io/a/$0b:1\n"), expect![[r#"
+            [quay.io/a/b:1]
+            **`quay.io/a/b:1`**
+
+            `sealos build` pulls `quay.io/a/b:1` and saves it into `registry/` as `a/b:1`.
+        "#]]);
+        check_shim(&format!("{context}//- /images/shim/list\n# w$0eb\nnginx:1.25\n"), expect![[r#"
+            no hover
+        "#]]);
+        check_shim(&format!("{context}//- /images/shim/list\nNgi$0nx:1.25\n"), expect![[r#"
+            no hover
+        "#]]);
+        check_shim("nginx:1$0.25\n", expect![[r#"
+            [nginx:1.25]
+            **`nginx:1.25`**
+
+            `sealos build` pulls `docker.io/library/nginx:1.25` and saves it into `registry/` as `library/nginx:1.25`.
         "#]]);
     }
 }

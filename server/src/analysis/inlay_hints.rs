@@ -7,7 +7,7 @@ use super::{
     docs::{self, Locale},
     navigation::{Index, Role, Scope, SymbolKind},
     variables::{self, Definition, DefinitionKind},
-    Config, ContextFacts,
+    ContextFacts,
 };
 use crate::{
     sealos::{env, ImageType},
@@ -54,10 +54,8 @@ pub fn inlay_hints(
     file: &SourceFile,
     range: TextRange,
     facts: Option<&ContextFacts>,
-    config: &Config,
     opts: &InlayHintOptions,
 ) -> Vec<InlayHint> {
-    let _ = config;
     let model = super::navigation::local_model(file, range.clone());
     let index = Index::new(file, &model);
     let global = variables::global_args(&model);
@@ -175,7 +173,7 @@ mod tests {
 
     fn check(fixture: &str, expect: Expect) {
         let f = fixture::parse(fixture);
-        let hints = inlay_hints(&f.file, 0..f.file.text().len(), f.facts(), &Config::default(), &InlayHintOptions::default());
+        let hints = inlay_hints(&f.file, 0..f.file.text().len(), f.facts(), &InlayHintOptions::default());
         let mut text = f.file.text().to_string();
         for hint in hints.iter().rev() {
             text.insert_str(hint.offset, &format!("⟨{}⟩", hint.label));
@@ -225,7 +223,7 @@ mod tests {
     fn range_limits_hints() {
         let f = fixture::parse("FROM scratch\nENV A=1\nCMD $(A)\nENTRYPOINT $(A)\n");
         let start = f.file.text().find("ENTRYPOINT").unwrap();
-        let hints = inlay_hints(&f.file, start..f.file.text().len(), None, &Config::default(), &InlayHintOptions::default());
+        let hints = inlay_hints(&f.file, start..f.file.text().len(), None, &InlayHintOptions::default());
         assert_eq!(hints.len(), 1);
     }
 }

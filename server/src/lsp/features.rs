@@ -205,7 +205,7 @@ async fn completion_at(
         }
         Subject::ShimList(dir) => {
             let facts = session.contexts.best_facts(dir).await;
-            completion::shim_completion(file.text(), offset, &facts, &options)
+            completion::shim_completion(file.text(), offset, &facts)
         }
         Subject::Other => return None,
     };
@@ -214,13 +214,25 @@ async fn completion_at(
 
 pub async fn hover(session: &Arc<Session>, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
     let position = params.text_document_position_params;
-    let (doc, kind) = build_file!(session, &position.text_document.uri);
+    let Some(doc) = Doc::take(session, &position.text_document.uri).await else { return Ok(None) };
     let offset = doc.offset(position.position, session);
     let negotiated = session.negotiated();
-    let facts = doc.facts(session).await;
-    let options = hover::HoverOptions { docs: negotiated.hover_docs(), kind: Some(kind) };
     let file = &doc.snapshot.file;
-    let found = hover::hover(file, offset, facts.as_deref(), &session.config.current(), &options);
+    let found = match &doc.subject {
+        Subject::BuildFile(kind) => {
+            let facts = doc.facts(session).await;
+            let options = hover::HoverOptions { docs: negotiated.hover_docs(), kind: Some(*kind) };
+            hover::hover(file, offset, facts.as_deref(), &session.config.current(), &options)
+        }
+        Subject::ShimList(root) => {
+            let facts = session.contexts.best_facts(root).await;
+            let path = contexts::file_path(&doc.uri);
+            let list = path.as_deref().and_then(|path| path.strip_prefix(root).ok()).map(|list| list.to_string_lossy().replace('\\', "/"));
+            let options = hover::HoverOptions { docs: negotiated.hover_docs(), kind: None };
+            hover::shim_hover(file.text(), offset, list.as_deref().unwrap_or_default(), Some(&facts), &options)
+        }
+        Subject::Other => None,
+    };
     Ok(found.map(|found| convert::hover(file, found, negotiated.hover_markup, negotiated.encoding)))
 }
 
@@ -468,7 +480,7 @@ pub async fn inlay_hint(session: &Arc<Session>, params: lsp::InlayHintParams) ->
     let range = convert::text_range(file, params.range, negotiated.encoding);
     let facts = doc.facts(session).await;
     let options = inlay_hints::InlayHintOptions { locale: negotiated.locale, ..Default::default() };
-    let hints = inlay_hints::inlay_hints(file, range, facts.as_deref(), &session.config.current(), &options);
+    let hints = inlay_hints::inlay_hints(file, range, facts.as_deref(), &options);
     Ok(Some(
         hints
             .into_iter()

@@ -142,7 +142,10 @@ fn shim_lists_complete_the_context_images_and_link_to_registry_pages() {
         assert_eq!(items[0]["detail"], "manifests/extra.yaml:2");
         let links = client.request("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
         assert_eq!(links[0]["target"], "https://hub.docker.com/_/nginx", "{language}: {links}");
-        assert_eq!(client.request("textDocument/hover", at(&uri, 0, 1)), Value::Null);
+        let hover = client.request("textDocument/hover", at(&uri, 0, 1));
+        let contents = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("{language}: {hover}"));
+        assert!(contents.contains("pulls `docker.io/library/nginx:1.25`"), "{contents}");
+        assert!(contents.contains("Also named in: `images/shim/list:2`"), "{contents}");
         // The duplicate on line 2 has its own fix; nothing of a build file's (`FROM scratch`,
         // Build image, ignore comments).
         let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}});

@@ -23,7 +23,7 @@ mod values;
 use std::path::{Component, Path, PathBuf};
 
 pub use manifest::manifest_diagnostics;
-pub use shim::{shim_diagnostics, ShimContext};
+pub use shim::{shim_diagnostics, shim_image_at, ShimContext};
 pub use tar::tar_list_diagnostics;
 pub use values::values_file_diagnostics;
 

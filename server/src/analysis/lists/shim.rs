@@ -9,6 +9,7 @@ use super::lines::{lines, trim_quotes_range, trim_space_range, Line};
 use crate::{
     analysis::{facts::ImageSource, Diagnostic, Severity, TextEdit},
     context::reference::{registry_path, ReferenceError},
+    syntax::TextRange,
 };
 
 /// What the shim check knows about the rest of the context.
@@ -119,6 +120,19 @@ fn inline_comment(
 /// Whether sealos can save `image` (go-containerregistry's weak validation, then containers/image).
 fn saved_path(image: &str) -> Result<(), ReferenceError> {
     registry_path(image).map(drop)
+}
+
+/// The image named on the line of `text` holding `offset`, read as [`shim_diagnostics`] reads it
+/// (trimmed, one pair of quotes removed), with its range; `None` on blank and comment lines.
+pub fn shim_image_at(text: &str, offset: usize) -> Option<(TextRange, &str)> {
+    let line = lines(text).into_iter().find(|line| line.start <= offset && offset <= line.start + line.text.len())?;
+    let trimmed = trim_space_range(line.text);
+    if trimmed.is_empty() || line.text[trimmed.clone()].starts_with('#') {
+        return None;
+    }
+    let inner = trim_quotes_range(line.text, trimmed);
+    let range = line.absolute(inner);
+    Some((range.clone(), &text[range]))
 }
 
 /// The first place another shim list (earlier in sealos's walk order) names the same image.

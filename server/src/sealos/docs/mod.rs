@@ -82,4 +82,9 @@ pub mod phrases {
     );
     pub const NO_EFFECT_AT_RUN: Text = Text::new("no effect at `sealos run`", "`sealos run` 时无效");
     pub const IMAGE_TYPE: Text = Text::new("Image type", "镜像类型");
+    pub const SAVED_AS: Text = Text::new(
+        "`sealos build` pulls `{pulled}` and saves it into `registry/` as `{path}`.",
+        "`sealos build` 会拉取 `{pulled}`，并以 `{path}` 保存到 `registry/` 中。",
+    );
+    pub const ALSO_NAMED_IN: Text = Text::new("Also named in", "也出现在");
 }
