@@ -349,6 +349,10 @@ fn check_edits(text: &str, edits: &[TextEdit], what: &str) {
     let mut ranges: Vec<&Range<usize>> = edits.iter().map(|edit| &edit.range).collect();
     for range in &ranges {
         check_range(text, range, what);
+        for offset in [range.start, range.end] {
+            let splits_crlf = text[..offset].ends_with('\r') && text[offset..].starts_with('\n');
+            assert!(!splits_crlf, "{what}: edit {range:?} starts or ends inside a \\r\\n line break");
+        }
     }
     ranges.sort_by_key(|range| (range.start, range.end));
     for pair in ranges.windows(2) {

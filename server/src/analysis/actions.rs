@@ -16,7 +16,9 @@ use super::{
 };
 use crate::syntax::{
     ast::{self, Instruction},
-    fields, NodeField as _, SourceFile, TextRange,
+    fields,
+    line_index::line_content_end,
+    NodeField as _, SourceFile, TextRange,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,6 +212,8 @@ fn convert_form(file: &SourceFile, instruction: Instruction<'_>, kind: FileKind,
         };
         let json: Vec<String> = elements.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
         let replacement = format!("[{}]", json.join(", "));
+        // The grammar's last shell fragment keeps the `\r` of a `\r\n`: the line break stays.
+        let end = shell.end_byte() - usize::from(file.text()[..shell.end_byte()].ends_with('\r'));
         out.push(CodeAction {
             title: if sealos {
                 "Convert to JSON form (one shell command per element)".to_string()
@@ -217,7 +221,7 @@ fn convert_form(file: &SourceFile, instruction: Instruction<'_>, kind: FileKind,
                 "Convert to JSON (exec) form".to_string()
             },
             kind: ActionKind::RefactorRewrite,
-            edits: vec![TextEdit { range: shell.byte_range(), new_text: replacement }],
+            edits: vec![TextEdit { range: shell.start_byte()..end, new_text: replacement }],
             is_preferred: false,
             diagnostics: Vec::new(),
         });
@@ -368,11 +372,10 @@ fn split_pairs(file: &SourceFile, instruction: Instruction<'_>, out: &mut Vec<Co
     }
     let keyword = instruction.keyword_node().map_or("ENV", |k| file.node_text(k));
     let lines: Vec<String> = pairs.iter().map(|pair| format!("{keyword} {}", file.node_text(*pair))).collect();
-    let newline = if file.text().contains("\r\n") { "\r\n" } else { "\n" };
     out.push(CodeAction {
         title: format!("Split into {} {} lines", pairs.len(), keyword.to_ascii_uppercase()),
         kind: ActionKind::RefactorRewrite,
-        edits: vec![TextEdit { range: node.byte_range(), new_text: lines.join(newline) }],
+        edits: vec![TextEdit { range: node.byte_range(), new_text: lines.join("\n") }],
         is_preferred: false,
         diagnostics: Vec::new(),
     });
@@ -435,8 +438,7 @@ fn merge_pairs(file: &SourceFile, model: &Model<'_>, selected: &[Instruction<'_>
         pairs.extend(here);
     }
     let keyword = run[0].keyword_node().map_or("ENV", |k| file.node_text(k));
-    let newline = if file.text().contains("\r\n") { "\r\n" } else { "\n" };
-    let separator = format!(" {escape}{newline}{}", " ".repeat(keyword.len() + 1));
+    let separator = format!(" {escape}\n{}", " ".repeat(keyword.len() + 1));
     let text: Vec<&str> = pairs.iter().map(|pair| file.node_text(*pair)).collect();
     out.push(CodeAction {
         title: format!("Merge {} {} lines", run.len(), keyword.to_ascii_uppercase()),
@@ -466,15 +468,13 @@ fn add_type_label(file: &SourceFile, model: &Model<'_>, selected: &[Instruction<
     }
     let text = file.text();
     let from_end = stage.from.node.end_byte();
-    let at = text[from_end..].find('\n').map_or(text.len(), |i| from_end + i);
-    let newline = if text[..at].ends_with('\r') { "\r\n" } else { "\n" };
-    let at = if newline == "\r\n" { at - 1 } else { at };
+    let at = line_content_end(text, from_end);
     let preferred = if stage.inherits_rootfs() { "rootfs" } else { "application" };
     for value in ["application", "rootfs", "patch"] {
         out.push(CodeAction {
             title: format!("Add `LABEL sealos.io.type=\"{value}\"`"),
             kind: ActionKind::Refactor,
-            edits: vec![TextEdit { range: at..at, new_text: format!("{newline}LABEL sealos.io.type=\"{value}\"") }],
+            edits: vec![TextEdit { range: at..at, new_text: format!("\nLABEL sealos.io.type=\"{value}\"") }],
             is_preferred: value == preferred,
             diagnostics: Vec::new(),
         });
@@ -520,6 +520,16 @@ mod tests {
                 CMD ["helm upgrade -i $(NAME) charts/x --set a=\"b\""]
             "#]],
         );
+    }
+
+    #[test]
+    fn shell_to_json_keeps_a_crlf_line_break_whole() {
+        check("FROM scratch\r\nLABEL sealos.io.type=application\r\nCMD$0 kubectl apply -f x\r\n", expect![[r#"
+            == Convert to JSON form (one shell command per element) (refactor.rewrite)
+            FROM scratch␍
+            LABEL sealos.io.type=application␍
+            CMD ["kubectl apply -f x"]␍
+        "#]]);
     }
 
     #[test]
@@ -615,15 +625,16 @@ mod tests {
             LABEL sealos.io.type="patch"
             COPY . .
         "#]]);
+        // Inserted before the `\r\n`, with a `\n` that `lsp::convert::text_edits` writes as `\r\n`.
         check("FROM labring/kubernetes:v1.27.7$0\r\n", expect![[r#"
             == Add `LABEL sealos.io.type="application"` (refactor)
-            FROM labring/kubernetes:v1.27.7␍
+            FROM labring/kubernetes:v1.27.7
             LABEL sealos.io.type="application"␍
             == Add `LABEL sealos.io.type="rootfs"` (refactor, preferred)
-            FROM labring/kubernetes:v1.27.7␍
+            FROM labring/kubernetes:v1.27.7
             LABEL sealos.io.type="rootfs"␍
             == Add `LABEL sealos.io.type="patch"` (refactor)
-            FROM labring/kubernetes:v1.27.7␍
+            FROM labring/kubernetes:v1.27.7
             LABEL sealos.io.type="patch"␍
         "#]]);
     }

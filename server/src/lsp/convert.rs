@@ -107,11 +107,32 @@ pub struct EditTarget<'a> {
     pub versioned: bool,
 }
 
+/// Edits as LSP edits. The analysis writes line breaks as `\n`; in a document whose first line
+/// ends with `\r\n` they become `\r\n`, so that a fix does not mix line endings.
 pub fn text_edits(file: &SourceFile, edits: &[TextEdit], encoding: PositionEncoding) -> Vec<lsp::TextEdit> {
+    let text = file.text();
+    let crlf = text.find('\n').is_some_and(|newline| text[..newline].ends_with('\r'));
     edits
         .iter()
-        .map(|edit| lsp::TextEdit { range: range(file, &edit.range, encoding), new_text: edit.new_text.clone() })
+        .map(|edit| lsp::TextEdit {
+            range: range(file, &edit.range, encoding),
+            new_text: if crlf { crlf_line_breaks(&edit.new_text) } else { edit.new_text.clone() },
+        })
         .collect()
+}
+
+/// `\n` → `\r\n`, leaving `\r\n` as it is.
+fn crlf_line_breaks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut previous = '\0';
+    for c in text.chars() {
+        if c == '\n' && previous != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        previous = c;
+    }
+    out
 }
 
 /// Edits of one document as a workspace edit: versioned `documentChanges` when the client takes
@@ -732,6 +753,15 @@ mod tests {
             unnecessary: true,
         };
         (file, diagnostic)
+    }
+
+    #[test]
+    fn inserted_line_breaks_follow_the_document() {
+        let insert = [TextEdit { range: 12..12, new_text: "\nCOPY registry registry\r\nCMD x\n".into() }];
+        let new_text = |text: &str| text_edits(&SourceFile::parse(text), &insert, PositionEncoding::Utf16)[0].new_text.clone();
+        assert_eq!(new_text("FROM scratch\r\nCOPY . .\n"), "\r\nCOPY registry registry\r\nCMD x\r\n");
+        assert_eq!(new_text("FROM scratch\nCOPY . .\r\n"), "\nCOPY registry registry\r\nCMD x\n");
+        assert_eq!(new_text("FROM scratch"), "\nCOPY registry registry\r\nCMD x\n");
     }
 
     #[test]

@@ -106,6 +106,16 @@ impl LineIndex {
     }
 }
 
+/// Where the line holding `offset` ends, before its `\n` or `\r\n`: where text appended to the
+/// line goes, keeping the line break whole.
+pub fn line_content_end(text: &str, offset: usize) -> usize {
+    match text[offset..].find('\n').map(|newline| offset + newline) {
+        Some(end) if end > offset && text[..end].ends_with('\r') => end - 1,
+        Some(end) => end,
+        None => text.len(),
+    }
+}
+
 /// The length of `text` in UTF-16 code units, counted on its bytes (this runs for every position
 /// of a whole-document answer): one unit per character (per byte that is no continuation byte),
 /// two for the characters outside the BMP (the ones with a four-byte encoding, lead byte 0xF0+).
@@ -119,6 +129,15 @@ pub fn utf16_len(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_content_ends_before_either_line_break() {
+        assert_eq!(line_content_end("FROM a\nCOPY", 2), 6);
+        assert_eq!(line_content_end("FROM a\r\nCOPY", 2), 6);
+        assert_eq!(line_content_end("FROM a\r\nCOPY", 7), 7, "right after the \\r: the line is empty from here");
+        assert_eq!(line_content_end("FROM a\r", 0), 7, "a lone \\r at the end is part of the line");
+        assert_eq!(line_content_end("COPY", 1), 4);
+    }
 
     #[test]
     fn utf16_columns_count_surrogate_pairs_as_two() {

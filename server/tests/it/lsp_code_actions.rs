@@ -116,6 +116,27 @@ fn a_diagnostic_can_be_ignored_for_its_instruction_with_a_comment_the_next_analy
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 
+#[test]
+fn fixes_in_a_crlf_document_insert_crlf_line_breaks_after_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("manifests")).unwrap();
+    fs::write(dir.path().join("manifests/app.yaml"), "image: nginx:1.25\n").unwrap();
+    let text = "FROM scratch\r\nCOPY manifests manifests\r\nCMD [\"kubectl apply -f manifests\"]\r\n";
+    fs::write(dir.path().join("Kubefile"), text).unwrap();
+    let uri = file_uri(&dir.path().join("Kubefile"));
+    let mut client = LspClient::spawn();
+    client.initialize(full_client(), Value::Null);
+    client.open(&uri, "kubefile", 1, text);
+    let actions = quick_fixes(code_actions(&mut client, &uri, (0, 0), (0, 4), None));
+    let add = actions.as_array().unwrap().iter().find(|action| action["title"] == "Add `COPY registry registry`");
+    let add = add.unwrap_or_else(|| panic!("{actions}"));
+    let edit = &add["edit"]["documentChanges"][0]["edits"][0];
+    assert_eq!(edit, &json!({"range": range((1, 24), (1, 24)), "newText": "\r\nCOPY registry registry"}));
+    let ignore = actions.as_array().unwrap().iter().find(|action| action["title"].as_str().unwrap().starts_with("Ignore"));
+    let ignore = ignore.unwrap_or_else(|| panic!("{actions}"));
+    assert_eq!(ignore["edit"]["documentChanges"][0]["edits"][0]["newText"], "# kubefile-ls ignore=missing-registry-copy\r\n");
+}
+
 /// A client from before `CodeAction` literals: it takes commands, and applies edits it is sent.
 fn command_client(apply_edit: bool) -> Value {
     json!({

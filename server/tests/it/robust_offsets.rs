@@ -219,12 +219,15 @@ fn every_request_at_every_offset_of_every_build_file() {
                         // As a Kubefile in its context, and as a plain Dockerfile outside any
                         // context (rules and requests differ between the two).
                         let as_kubefile = (Some(facts_of(&mut facts, context_dir)), FileKind::Kubefile);
-                        for (facts, kind) in [as_kubefile, (None, FileKind::Dockerfile)] {
-                            let subject = Subject::new(&text, facts, kind);
+                        // And with Windows line endings, which every edit must keep whole.
+                        let crlf = text.replace('\n', "\r\n");
+                        let variants = [(&text, as_kubefile.clone()), (&text, (None, FileKind::Dockerfile)), (&crlf, as_kubefile)];
+                        for (text, (facts, kind)) in variants {
+                            let subject = Subject::new(text, facts, kind);
                             let tried = exercise(&mut failures, path, &subject, WHOLE_FILE, AT_OFFSET);
                             calls += tried * AT_OFFSET.len();
                             offsets += tried;
-                            all += cursor_offsets(&text).count();
+                            all += cursor_offsets(text).count();
                         }
                     }
                     (failures, calls, offsets, all)

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
-use crate::analysis::copies::ContextCopy;
+use crate::{analysis::copies::ContextCopy, syntax::line_index::line_content_end};
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     let Some(facts) = cx.facts else { return };
@@ -24,13 +24,13 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
         format!("{what}, but no COPY puts `registry` at the image root: add `COPY registry registry`")
     };
     let anchor_end = copies.last().map_or(stage.from.end, |copy| copy.item.end);
-    let insert_at = line_end(cx.file.text(), anchor_end);
+    let insert_at = line_content_end(cx.file.text(), anchor_end);
     let range = stage.from.keyword_range();
     let mut diagnostic = Diagnostic::new("missing-registry-copy", Severity::Warning, range, message);
     if !registry_ignored {
         diagnostic = diagnostic.with_fix(
             "Add `COPY registry registry`",
-            vec![TextEdit { range: insert_at..insert_at, new_text: insertion(cx.file.text(), insert_at) }],
+            vec![TextEdit { range: insert_at..insert_at, new_text: "\nCOPY registry registry".into() }],
         );
     }
     out.push(diagnostic);
@@ -52,14 +52,6 @@ fn describe_images(facts: &crate::analysis::ContextFacts) -> String {
     format!("{count} image{} from {shown} will be saved into registry/", if count == 1 { "" } else { "s" })
 }
 
-fn line_end(text: &str, offset: usize) -> usize {
-    text[offset..].find('\n').map_or(text.len(), |i| offset + i)
-}
-
-fn insertion(text: &str, at: usize) -> String {
-    let newline = if text[..at].ends_with('\r') || text.contains("\r\n") { "\r\n" } else { "\n" };
-    format!("{newline}COPY registry registry")
-}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ use super::{did_you_mean, Diagnostic, RuleContext, Severity, TextEdit};
 use crate::{
     analysis::model::{Item, ItemKind},
     sealos::{env, ImageType},
+    syntax::line_index::line_content_end,
 };
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -76,8 +77,7 @@ fn run_time_message(name: &str, text: &str, suggestion: Option<&str>) -> String 
 
 /// At the end of the line of `anchor` (the last ENV of the final stage, or its FROM).
 fn env_insertion_point(cx: &RuleContext<'_, '_>, anchor: &Item) -> usize {
-    let text = cx.file.text();
-    text[anchor.end..].find('\n').map_or(text.len(), |i| anchor.end + i)
+    line_content_end(cx.file.text(), anchor.end)
 }
 
 fn check_build_time(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
