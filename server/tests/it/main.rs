@@ -41,6 +41,7 @@ mod registry_auth;
 mod registry_bench;
 mod registry_faults;
 mod registry_roundtrip;
+mod robust_fixes;
 mod robust_fuzz_findings;
 mod robust_incremental;
 mod robust_offsets;

@@ -1,0 +1,118 @@
+//! Every quick fix, applied, resolves the diagnostic it is offered for and adds no error: on the
+//! corpus build files with common mistakes put in (a lowercased keyword, a misspelt label, a
+//! legacy `ENV k v`, an undefined `$(VAR)`, a dropped `COPY registry registry`, an argv-style
+//! CMD), with `\n` and with `\r\n` line breaks, each fix of each diagnostic, and its ignore fix,
+//! is applied on its own and the file analysed again.
+
+use std::collections::BTreeMap;
+
+use kubefile_ls::{
+    analysis::{diagnostics_for, ignore_fix, Config, ContextFacts, Diagnostic, FileKind, Fix, Severity},
+    context,
+    syntax::SourceFile,
+};
+
+use crate::{requests::apply, support_corpus};
+
+/// The mistakes put into `text`, each into a copy of its own.
+fn mutations(text: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for keyword in ["COPY", "ENV", "CMD", "LABEL"] {
+        let line = format!("\n{keyword} ");
+        if text.contains(&line) {
+            out.push(("lowercased keyword", text.replacen(&line, &line.to_lowercase(), 1)));
+        }
+    }
+    if text.contains("sealos.io.type") {
+        out.push(("misspelt label", text.replacen("sealos.io.type", "sealos.io.typ", 1)));
+    }
+    // The first `ENV NAME=value` whose name is a plain word becomes `ENV NAME value`.
+    let legacy = text.match_indices("\nENV ").find_map(|(at, _)| {
+        let pair = &text[at + 5..];
+        let name = pair.find('=')?;
+        let plain = name > 0 && pair[..name].chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        (plain && !pair[name + 1..].starts_with([' ', '\r', '\n'])).then_some(at + 5 + name)
+    });
+    if let Some(eq) = legacy {
+        let mut mutated = text.to_string();
+        mutated.replace_range(eq..eq + 1, " ");
+        out.push(("legacy ENV", mutated));
+    }
+    if let Some(at) = text.find("CMD [\"") {
+        let mut mutated = text.to_string();
+        mutated.insert_str(at + "CMD [\"".len(), "echo $(UNDEFINED_NAMEZ) && ");
+        out.push(("undefined variable", mutated));
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let mut mutated = text.to_string();
+        mutated.replace_range(at..line_end, "CMD [\"bash\", \"init.sh\", \"-n\", \"$(NAMESPACE)\"]");
+        out.push(("argv CMD", mutated));
+    }
+    for copy in ["COPY registry registry\n", "COPY registry ./registry\n", "COPY registry/ registry/\n"] {
+        if text.contains(copy) {
+            out.push(("no registry copy", text.replacen(copy, "", 1)));
+        }
+    }
+    out
+}
+
+fn error_counts(found: &[Diagnostic]) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for diagnostic in found.iter().filter(|d| d.severity == Severity::Error) {
+        *counts.entry(diagnostic.code).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// What is wrong with `fix` of `diagnostic` (found in `text` with the others in `found`), if anything.
+fn check_fix(text: &str, facts: &ContextFacts, found: &[Diagnostic], diagnostic: &Diagnostic, fix: &Fix) -> Option<String> {
+    let fixed = apply(text, &fix.edits);
+    let after = diagnostics_for(&SourceFile::parse(&fixed), FileKind::Kubefile, Some(facts), &Config::default());
+    // The diagnostic's range in the fixed text: moved by the edits before it (text inserted right
+    // at its start goes before it, right at its end after it).
+    let moved = |offset: usize, inserted_here_moves: bool| {
+        let before = fix.edits.iter().filter(|edit| {
+            edit.range.end < offset || (edit.range.end == offset && (inserted_here_moves || !edit.range.is_empty()))
+        });
+        before.fold(offset, |at, edit| at + edit.new_text.len() - edit.range.len())
+    };
+    let range = moved(diagnostic.range.start, true)..moved(diagnostic.range.end, false);
+    let still_there = after.iter().any(|d| d.code == diagnostic.code && d.message == diagnostic.message && d.range == range);
+    let (before, now) = (error_counts(found), error_counts(&after));
+    let new_errors: Vec<_> = now.iter().filter(|(code, n)| before.get(*code).is_none_or(|b| b < n)).map(|(code, _)| code).collect();
+    let around = fixed.get(range.start.saturating_sub(80)..(range.end + 80).min(fixed.len())).unwrap_or(&fixed);
+    (still_there || !new_errors.is_empty())
+        .then(|| format!("still reported: {still_there}, new errors: {new_errors:?}; the fixed text around it:\n{around}"))
+}
+
+#[test]
+fn every_fix_resolves_its_diagnostic_and_adds_no_error() {
+    let root = support_corpus::root();
+    // One example per (fix title, code).
+    let mut failures: BTreeMap<(String, &'static str), String> = BTreeMap::new();
+    let mut applied = 0;
+    let mut codes = BTreeMap::new();
+    for (path, context_dir) in support_corpus::build_files(&root) {
+        let original = std::fs::read_to_string(root.join(&path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let facts = context::facts::collect(&context_dir);
+        for (mistake, text) in mutations(&original) {
+            for text in [text.clone(), text.replace('\n', "\r\n")] {
+                let file = SourceFile::parse(&text);
+                let found = diagnostics_for(&file, FileKind::Kubefile, Some(&facts), &Config::default());
+                for diagnostic in &found {
+                    *codes.entry(diagnostic.code).or_insert(0) += 1;
+                    let ignore = ignore_fix(&file, diagnostic);
+                    for fix in diagnostic.fixes.iter().chain(&ignore) {
+                        applied += 1;
+                        if let Some(failure) = check_fix(&text, &facts, &found, diagnostic, fix) {
+                            failures.entry((fix.title.clone(), diagnostic.code)).or_insert(format!("{path} ({mistake}): {failure}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{applied} fixes applied; the diagnostics they were offered for, by code: {codes:?}");
+    assert!(applied > 1000, "the mutations should give fixes to apply, got {applied}");
+    let report: Vec<String> = failures.iter().map(|((title, code), example)| format!("`{title}` for {code}: {example}")).collect();
+    assert!(failures.is_empty(), "{} fixes do not do what they say:\n\n{}", failures.len(), report.join("\n\n"));
+}
