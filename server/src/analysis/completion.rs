@@ -226,14 +226,23 @@ impl<'a> Cx<'a> {
         markdown().map(|md| self.caps.docs.render(&md))
     }
 
-    /// The range of the word being typed: `len` bytes before the cursor, plus identifier-ish
-    /// characters after it.
-    /// The key a key completion replaces (the word at `range`) and whether its `=value` follows:
-    /// then only the key is inserted, and that key does not count as already present.
+    /// The key a key completion replaces (the word at `range`) and whether its value follows
+    /// (`key=value`, or the legacy `key value`: a next word on the line that is no `k=v` pair of
+    /// its own): then only the key is inserted, and that key does not count as already present.
     fn key_at(&self, range: &TextRange) -> (&'a str, bool) {
         let text: &'a str = self.file.text();
-        (&text[range.clone()], text[range.end..].starts_with('='))
+        let after = &text[range.end..];
+        let rest_of_line = after.split(['\n', '\r']).next().unwrap_or_default();
+        let next_word = rest_of_line.split_whitespace().next().unwrap_or_default();
+        let legacy_value = rest_of_line.starts_with([' ', '\t'])
+            && !next_word.is_empty()
+            && !next_word.contains('=')
+            && !next_word.starts_with(self.escape);
+        (&text[range.clone()], after.starts_with('=') || legacy_value)
     }
+
+    /// The range of the word being typed: `len` bytes before the cursor, plus the characters after
+    /// it that `extra` accepts.
 
     fn word_range(&self, len: usize, extra: fn(char) -> bool) -> TextRange {
         let text = self.file.text();
@@ -392,6 +401,9 @@ impl<'a> Cx<'a> {
         let allowed = |keyword: &str| {
             !excluded.contains(&keyword) && (!before_first_from || matches!(keyword, "FROM" | "ARG") || !excluded.is_empty())
         };
+        // Replacing the keyword of an existing line: its arguments already follow a blank, so the
+        // keyword goes in alone, and the templates (which bring arguments of their own) stay out.
+        let arguments_follow = self.file.text()[range.end..].starts_with([' ', '\t']);
         let mut items = Vec::new();
         for (i, keyword) in instructions::INSTRUCTIONS.iter().enumerate() {
             if !allowed(keyword) {
@@ -399,8 +411,6 @@ impl<'a> Cx<'a> {
             }
             let doc = instruction_docs::find(keyword);
             let rank = keyword_rank(keyword, self.sealos()).unwrap_or(20 + i);
-            // Replacing the keyword of an existing line: its arguments already follow a blank.
-            let arguments_follow = self.file.text()[range.end..].starts_with([' ', '\t']);
             let insert = if arguments_follow { keyword.to_string() } else { format!("{keyword} ") };
             let mut item = self.item(*keyword, CompletionKind::Keyword, range.clone(), insert, rank);
             item.documentation = self.doc(|| docs::instruction_markdown(keyword, locale, self.sealos()));
@@ -412,7 +422,7 @@ impl<'a> Cx<'a> {
             items.push(item);
         }
         for (i, snippet) in instruction_docs::SNIPPETS.iter().enumerate() {
-            if !allowed(snippet.keyword) || (snippet.sealos && !self.sealos()) || !self.requirement_met(snippet.requires) {
+            if arguments_follow || !allowed(snippet.keyword) || (snippet.sealos && !self.sealos()) || !self.requirement_met(snippet.requires) {
                 continue;
             }
             let rank = keyword_rank(snippet.keyword, self.sealos()).unwrap_or(40) + 50;
@@ -679,6 +689,12 @@ impl<'a> Cx<'a> {
         let rootfs = self.sealos() && self.image_type() == Some(ImageType::Rootfs);
         if let Some((key, value)) = current.split_once('=') {
             let range = self.word_range(value.len(), |c| !c.is_whitespace());
+            if range.end > self.offset || value.contains(['"', '\'']) {
+                // A value is already written after the cursor, or a quote opened before it
+                // (`${HELM_OPTS:-" \` starting a multi-line default): a template would replace a
+                // piece of it, or close the quote the following lines are inside.
+                return Vec::new();
+            }
             let mut items = Vec::new();
             if rootfs {
                 if let Some(root) = env::rootfs_key(key) {
@@ -1429,6 +1445,21 @@ mod tests {
         let items = completion(&f.file, f.offset(), None, &Config::default(), &CompletionOptions::default());
         let copy = items.iter().find(|item| item.label == "COPY").unwrap();
         assert_eq!((copy.insert_text.as_str(), fixture::slice(&f.file, &copy.edit_range), copy.retrigger), ("COPY", "ENV", false));
+        // ... and no template, which would bring arguments of its own.
+        assert!(!items.iter().any(|item| item.kind == CompletionKind::Snippet), "{:?}", labels("FROM scratch\n$0ENV NAME=nginx\n"));
+        // A key of the legacy `ENV key value` form: the key alone (a new pair after it keeps the template).
+        check("FROM scratch\nENV NAM$0 nginx\nCMD [\"echo $(NAME)\"]\n", expect![[r#"
+            Variable NAME (used in CMD, not defined) -> [NAM] NAME
+        "#]]);
+        check("FROM scratch\nENV NAM$0 B=1\nCMD [\"echo $(NAME)\"]\n", expect![[r#"
+            Variable NAME (used in CMD, not defined) -> [NAM] NAME=\${NAME:-"${1}"\}
+        "#]]);
+        // A value already there, or a quote opened by the value typed so far: no template over it.
+        check("FROM scratch\nENV HELM_OPTS=$0${HELM_OPTS:-\" \\\n  --set a=b\"}\n", expect![[""]]);
+        check("FROM scratch\nENV HELM_OPTS=${HELM_OPTS:-\"$0 \\\n  --set a=b\"}\n", expect![[""]]);
+        check("FROM scratch\nENV HELM_OPTS=$0\n", expect![[r#"
+            Snippet ${HELM_OPTS:-"..."} -> \${HELM_OPTS:-"${1}"\}
+        "#]]);
     }
 
     #[test]

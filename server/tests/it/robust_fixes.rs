@@ -174,3 +174,60 @@ fn refactors_and_fix_all_add_no_diagnostic() {
     let report: Vec<String> = failures.iter().map(|(what, example)| format!("{what}: {example}")).collect();
     assert!(failures.is_empty(), "{} refactors add diagnostics:\n\n{}", failures.len(), report.join("\n\n"));
 }
+
+/// Completing at the end of each word of every corpus build file (where a user typing it would
+/// be) and accepting each item gives a file that parses no worse than before. (Except for a
+/// keyword put in place of another: the instruction keeps its arguments, which may not suit the
+/// new one, as the user asked.)
+#[test]
+fn accepted_completions_add_no_syntax_error() {
+    use kubefile_ls::analysis::completion::{completion, CompletionKind, CompletionOptions};
+    let root = support_corpus::root();
+    let options = CompletionOptions { snippets: false, documentation: false, ..CompletionOptions::default() };
+    let mut failures: BTreeMap<String, String> = BTreeMap::new();
+    let mut accepted = 0;
+    for (path, context_dir) in support_corpus::build_files(&root) {
+        let text = std::fs::read_to_string(root.join(&path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let facts = context::facts::collect(&context_dir);
+        let file = SourceFile::parse(&text);
+        let errors_before = file.root().has_error();
+        if errors_before {
+            continue;
+        }
+        let mut word_ends = std::collections::BTreeSet::new();
+        let mut cursor = file.root().walk();
+        let mut stack = vec![file.root()];
+        while let Some(node) = stack.pop() {
+            if node.child_count() == 0 {
+                word_ends.insert(node.end_byte());
+            }
+            stack.extend(node.children(&mut cursor));
+        }
+        for offset in word_ends {
+            for item in completion(&file, offset, Some(&facts), &Config::default(), &options).into_iter().take(30) {
+                if item.kind == CompletionKind::Keyword && text[item.edit_range.end..].starts_with([' ', '\t']) {
+                    continue;
+                }
+                accepted += 1;
+                let mut edited = text.clone();
+                edited.replace_range(item.edit_range.clone(), &item.insert_text);
+                if SourceFile::parse(&edited).root().has_error() {
+                    let line_start = text[..item.edit_range.start.min(offset)].rfind('\n').map_or(0, |i| i + 1);
+                    let line_end = |text: &str| text[offset.min(text.len())..].find('\n').map_or(text.len(), |i| offset + i);
+                    let key = format!("{:?} {}", item.kind, item.label.split(['=', ' ']).next().unwrap_or_default());
+                    failures.entry(key).or_insert(format!(
+                        "{path}: {:?} ▮ {:?} (replacing {:?} with {:?}) → {:?}",
+                        &text[line_start..offset],
+                        &text[offset..line_end(&text)],
+                        &text[item.edit_range.clone()],
+                        item.insert_text,
+                        &edited[line_start..line_end(&edited)]
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("{accepted} completions accepted");
+    let report: Vec<String> = failures.iter().map(|(what, example)| format!("{what}: {example}")).collect();
+    assert!(failures.is_empty(), "{} completions break the parse:\n{}", failures.len(), report.join("\n"));
+}
