@@ -243,7 +243,6 @@ impl<'a> Cx<'a> {
 
     /// The range of the word being typed: `len` bytes before the cursor, plus the characters after
     /// it that `extra` accepts.
-
     fn word_range(&self, len: usize, extra: fn(char) -> bool) -> TextRange {
         let text = self.file.text();
         let end = self.offset + text[self.offset..].find(|c: char| !extra(c)).unwrap_or(text.len() - self.offset);
