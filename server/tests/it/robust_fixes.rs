@@ -1,8 +1,9 @@
-//! Every quick fix, applied, resolves the diagnostic it is offered for and adds no error: on the
-//! corpus build files with common mistakes put in (a lowercased keyword, a misspelt label, a
-//! legacy `ENV k v`, an undefined `$(VAR)`, a dropped `COPY registry registry`, an argv-style
-//! CMD), with `\n` and with `\r\n` line breaks, each fix of each diagnostic, and its ignore fix,
-//! is applied on its own and the file analysed again.
+//! Edits the server offers do what they say and nothing else, on the corpus build files (with
+//! common mistakes put in: a lowercased keyword, a misspelt label, a legacy `ENV k v`, an
+//! undefined `$(VAR)`, a dropped `COPY registry registry`, an argv-style CMD), with `\n` and with
+//! `\r\n` line breaks: each quick fix resolves its diagnostic and adds no error; rewrites and
+//! fix-all add no diagnostic; accepted completions add no syntax error; renames keep every
+//! diagnostic and reference.
 
 use std::collections::BTreeMap;
 
@@ -230,4 +231,62 @@ fn accepted_completions_add_no_syntax_error() {
     eprintln!("{accepted} completions accepted");
     let report: Vec<String> = failures.iter().map(|(what, example)| format!("{what}: {example}")).collect();
     assert!(failures.is_empty(), "{} completions break the parse:\n{}", failures.len(), report.join("\n"));
+}
+
+/// Renaming each variable and stage of every corpus build file (at each of its occurrences)
+/// changes nothing else: the result is reported for exactly what the original was (undefined
+/// names stay undefined, defined ones defined), and the new name has as many references as the
+/// old one had.
+#[test]
+fn renames_keep_every_diagnostic_and_reference() {
+    use kubefile_ls::analysis::navigation::{prepare_rename, references, rename};
+    let root = support_corpus::root();
+    let mut failures: BTreeMap<String, String> = BTreeMap::new();
+    let mut renamed = 0;
+    for (path, context_dir) in support_corpus::build_files(&root) {
+        let original = std::fs::read_to_string(root.join(&path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let facts = context::facts::collect(&context_dir);
+        for text in [original.clone(), original.replace('\n', "\r\n")] {
+            let file = SourceFile::parse(&text);
+            let before = counts(&diagnostics_for(&file, FileKind::Kubefile, Some(&facts), &Config::default()));
+            let mut done = std::collections::BTreeSet::new();
+            let mut cursor = file.root().walk();
+            let mut stack = vec![file.root()];
+            while let Some(node) = stack.pop() {
+                stack.extend(node.children(&mut cursor));
+                let at = node.start_byte();
+                let old_references = references(&file, at, true);
+                let Some(first) = old_references.first() else { continue };
+                let old_name = text[first.clone()].to_string();
+                if !done.insert((first.start, old_name.clone())) {
+                    continue;
+                }
+                // Valid for stages (lower case) and variables alike.
+                let new_name = if old_name.chars().any(|c| c.is_ascii_uppercase()) { "RENAMED_X1" } else { "renamed_x1" };
+                // Names sealos or BuildKit own are refused, and say so before the user types.
+                if prepare_rename(&file, at).is_err() {
+                    continue;
+                }
+                let edits = rename(&file, at, new_name)
+                    .unwrap_or_else(|error| panic!("{path}: renaming `{old_name}` to `{new_name}` refused: {error:?}"));
+                renamed += 1;
+                let renamed_text = apply(&text, &edits);
+                let renamed_file = SourceFile::parse(&renamed_text);
+                let after = counts(&diagnostics_for(&renamed_file, FileKind::Kubefile, Some(&facts), &Config::default()));
+                let new_at = renamed_text.find(new_name).unwrap_or(0);
+                let new_references = references(&renamed_file, new_at, true);
+                if after != before || new_references.len() != old_references.len() {
+                    failures.entry(format!("renaming `{old_name}`")).or_insert(format!(
+                        "{path}: diagnostics {before:?} → {after:?}, references {} → {}",
+                        old_references.len(),
+                        new_references.len()
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("{renamed} renames");
+    assert!(renamed > 300, "the corpus should have names to rename, got {renamed}");
+    let report: Vec<String> = failures.iter().take(20).map(|(what, example)| format!("{what}: {example}")).collect();
+    assert!(failures.is_empty(), "{} renames change more than the name:\n{}", failures.len(), report.join("\n"));
 }
