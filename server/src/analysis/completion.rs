@@ -292,11 +292,23 @@ impl<'a> Cx<'a> {
         let locale = self.caps.docs.locale;
         if let Some((name, value)) = body.split_once('=') {
             let Some(doc) = directives::find(name.trim()) else { return Vec::new() };
-            let value = value.trim_start();
-            let range = self.word_range(value.len(), |c| !c.is_whitespace());
+            let mut value = value.trim_start();
+            // `check` holds settings separated by `;`: the one at the cursor, and the names of
+            // the ones before it, which are not offered again.
+            let mut earlier = Vec::new();
+            if doc.name == "check" {
+                let (before, current) = value.rsplit_once(';').unwrap_or(("", value));
+                earlier = before.split(';').filter_map(|setting| setting.split('=').next()).map(str::trim).collect();
+                value = current.trim_start();
+                if let Some(skipped) = value.strip_prefix("skip=") {
+                    return self.build_checks(skipped);
+                }
+            }
+            let range = self.word_range(value.len(), |c| !c.is_whitespace() && c != ';');
             return doc
                 .values
                 .iter()
+                .filter(|v| !earlier.contains(&v.split('=').next().unwrap_or_default()))
                 .enumerate()
                 .map(|(i, v)| {
                     let mut item = self.item(*v, CompletionKind::Value, range.clone(), *v, i);
@@ -316,6 +328,30 @@ impl<'a> Cx<'a> {
                 let mut item = self.item(format!("{}=", doc.name), CompletionKind::Property, range.clone(), format!("{}=", doc.name), i);
                 item.documentation = self.doc(|| docs::directive_markdown(doc.name, locale));
                 item.retrigger = true;
+                item
+            })
+            .collect()
+    }
+
+    /// BuildKit's check names after `# check=skip=` (`skipped` is what follows it up to the
+    /// cursor), but the ones already listed.
+    fn build_checks(&self, skipped: &str) -> Vec<CompletionItem> {
+        let typed = skipped.rsplit(',').next().unwrap_or_default();
+        let range = self.word_range(typed.len(), |c| c.is_ascii_alphanumeric());
+        let listed: Vec<&str> = skipped.split(',').map(str::trim).collect();
+        let locale = self.caps.docs.locale;
+        // `all` only on its own.
+        let names = directives::BUILD_CHECKS.iter().copied().chain((listed.len() == 1).then_some("all"));
+        names
+            .filter(|name| !listed[..listed.len() - 1].contains(name))
+            .enumerate()
+            .map(|(i, name)| {
+                let mut item = self.item(name, CompletionKind::EnumMember, range.clone(), name, i);
+                item.detail = Some(match super::diagnostics::code_of_build_check(name) {
+                    Some(code) => code.to_string(),
+                    None if name == "all" => phrases::EVERY_BUILD_CHECK.get(locale).to_string(),
+                    None => phrases::BUILDKIT_ONLY.get(locale).to_string(),
+                });
                 item
             })
             .collect()
@@ -1616,6 +1652,25 @@ mod tests {
             Value ` -> `
         "#]]);
         check("FROM scratch\n# $0\n", expect![[""]]);
+    }
+
+    #[test]
+    fn build_check_names_after_check_skip() {
+        let f = fixture::parse("# check=skip=Undef$0inedVar\nFROM scratch\n");
+        let items = completion(&f.file, f.offset(), None, &Config::default(), &CompletionOptions::default());
+        let undefined = items.iter().find(|item| item.label == "UndefinedVar").unwrap();
+        assert_eq!((fixture::slice(&f.file, &undefined.edit_range), undefined.detail.as_deref()), ("UndefinedVar", Some("undefined-variable")));
+        assert_eq!(items.len(), 23, "22 checks and `all`");
+        let secrets = items.iter().find(|item| item.label == "SecretsUsedInArgOrEnv").unwrap();
+        assert_eq!(secrets.detail.as_deref(), Some("BuildKit only: no kubefile-ls rule"));
+        // After a comma: the others, without `all`.
+        let found = labels("# check=skip=UndefinedVar,$0\nFROM scratch\n");
+        assert_eq!(found.len(), 21, "{found:?}");
+        assert!(!found.iter().any(|name| name == "UndefinedVar" || name == "all"), "{found:?}");
+        // The directive's other setting, after a `;`.
+        check("# check=error=true;$0\nFROM scratch\n", expect![[r#"
+            Value skip= -> skip=
+        "#]]);
     }
 
     #[test]

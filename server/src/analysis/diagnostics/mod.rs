@@ -42,7 +42,7 @@ mod unknown_stage;
 mod validity;
 mod workdir_relative_path;
 
-pub use suppression::ignore_fix;
+pub use suppression::{code_of_build_check, ignore_fix};
 
 use std::cell::OnceCell;
 

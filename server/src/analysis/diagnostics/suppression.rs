@@ -50,6 +50,12 @@ const EQUIVALENTS: &[(Namer, &str, &str)] = &[
     (Namer::Hadolint, "DL4004", "duplicate-instruction"),
 ];
 
+/// Our code that BuildKit's build check `name` corresponds to, if any (what `# check=skip=name`
+/// silences here).
+pub fn code_of_build_check(name: &str) -> Option<&'static str> {
+    EQUIVALENTS.iter().find(|(namer, from, _)| *namer == Namer::BuildKit && *from == name).map(|(.., code)| *code)
+}
+
 /// One suppressed code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Suppressed {

@@ -36,6 +36,33 @@ pub const DIRECTIVES: &[DirectiveDoc] = &[
     },
 ];
 
+/// BuildKit's build-check rules (`frontend/dockerfile/linter/ruleset.go`): the names
+/// `# check=skip=` takes.
+pub const BUILD_CHECKS: &[&str] = &[
+    "StageNameCasing",
+    "FromAsCasing",
+    "NoEmptyContinuation",
+    "ConsistentInstructionCasing",
+    "DuplicateStageName",
+    "ReservedStageName",
+    "JSONArgsRecommended",
+    "MaintainerDeprecated",
+    "UndefinedArgInFrom",
+    "WorkdirRelativePath",
+    "UndefinedVar",
+    "MultipleInstructionsDisallowed",
+    "LegacyKeyValueFormat",
+    "InvalidBaseImagePlatform",
+    "RedundantTargetPlatform",
+    "SecretsUsedInArgOrEnv",
+    "InvalidDefaultArgInFrom",
+    "FromPlatformFlagConstDisallowed",
+    "CopyIgnoredFile",
+    "InvalidDefinitionDescription",
+    "ExposeProtoCasing",
+    "ExposeInvalidFormat",
+];
+
 pub fn find(name: &str) -> Option<&'static DirectiveDoc> {
     DIRECTIVES.iter().find(|doc| doc.name.eq_ignore_ascii_case(name))
 }

@@ -87,4 +87,6 @@ pub mod phrases {
         "`sealos build` 会拉取 `{pulled}`，并以 `{path}` 保存到 `registry/` 中。",
     );
     pub const ALSO_NAMED_IN: Text = Text::new("Also named in", "也出现在");
+    pub const BUILDKIT_ONLY: Text = Text::new("BuildKit only: no kubefile-ls rule", "仅 BuildKit：没有对应的 kubefile-ls 规则");
+    pub const EVERY_BUILD_CHECK: Text = Text::new("every build check", "所有构建检查");
 }
