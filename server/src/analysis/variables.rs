@@ -181,6 +181,11 @@ impl<'f, 'o> OutlineScope<'f, 'o> {
         expand_word(self.file, item, word, &mut |name| self.stage.lookup(name))
     }
 
+    /// The value of `name` with the definitions made so far.
+    pub fn value_of(&self, name: &str) -> Option<String> {
+        self.stage.lookup(name)
+    }
+
     /// Adds the definitions of an ENV or ARG item; they are visible to the items after it.
     pub fn define(&mut self, item: &'o Item) {
         let first = self.stage.values.len();

@@ -3,6 +3,7 @@
 //! applies suppression comments and severity overrides.
 
 mod bootstrap_label_on_application;
+mod cmd_path_not_copied;
 mod copy_from_own_stage;
 mod copy_source_not_found;
 mod duplicate_directive;
@@ -218,6 +219,7 @@ const SEALOS_RULES: &[Rule] = &[
     protected_env::check,
     missing_registry_copy::check,
     registry_copy::check,
+    cmd_path_not_copied::check,
     undefined_variable::check,
     rootfs_missing_label::check,
     bootstrap_label_on_application::check,
