@@ -8,7 +8,8 @@
 //! be seen from here. A path counts when it starts with `./` or a plain directory name and
 //! contains a `/`, or when it is the script `bash`/`sh` runs; `$(NAME)` is replaced by the
 //! image's ENV value first, and words with other variables, quotes, `=` or `:` (flags, URLs,
-//! `--set a/b=c`) are left alone.
+//! `--set a/b=c`), hosts (`github.com/org/repo`) and the commands of a CMD that adds a helm
+//! repository (`bitnami/nginx` is a chart there) are left alone.
 
 use super::{Diagnostic, RuleContext, Severity, TextEdit};
 use crate::{
@@ -100,6 +101,10 @@ fn in_image(top: &str, copies: &[ContextCopy<'_>], cx: &RuleContext<'_, '_>) -> 
 fn command_paths(text: &str, item: &Item, env: &[(String, String)]) -> Vec<(TextRange, String)> {
     let body_start = item.keyword.map_or(item.start, |keyword| item.range(keyword).end);
     let body = &text[body_start..item.end];
+    if body.contains("helm repo add") {
+        // `bitnami/nginx` is then a chart of that repository, not a path.
+        return Vec::new();
+    }
     let mut found = Vec::new();
     // Carried across JSON elements: `["bash", "init.sh"]` is `bash init.sh` split by mistake
     // (split-exec-form), and its script must be in the image all the same.
@@ -217,6 +222,10 @@ fn as_path(word: &str, previous: &str) -> Option<String> {
     if !plain(top) || top.starts_with(['-', '.']) {
         return None;
     }
+    // `github.com/org/repo` (`kubectl apply -k`) names a host, not a folder.
+    if path != top && top.contains('.') && !top.starts_with('.') {
+        return None;
+    }
     let script = matches!(previous, "bash" | "sh") && path == top && path.ends_with(".sh");
     (path.contains('/') || script).then(|| path.trim_end_matches('/').to_string())
 }
@@ -260,6 +269,9 @@ mod tests {
             "FROM scratch\nCMD [\"cp -a /opt/x /usr/bin\", \"helm install a --set image.repository=a/b\", \"curl https://x/y\"]\n",
             "FROM scratch\nCMD [\"kubectl get cm -o yaml | sed -e 's/a: b/a: c/' | kubectl apply -f -\"]\n",
             "FROM scratch\nCMD [\"helm upgrade -i a $(CHARTS)/a\", \"kubectl apply -f ${DIR}/x.yaml\", \"kbcli addon enable a\"]\n",
+            // A chart of a repository the command adds, a remote kustomization.
+            "FROM scratch\nCMD [\"helm repo add bitnami https://charts.bitnami.com/bitnami\", \"helm install a bitnami/nginx\"]\n",
+            "FROM scratch\nCMD [\"kubectl apply -k github.com/org/repo/deploy\"]\n",
             // What another stage, an archive or a base image brings is not known here.
             "FROM alpine AS b\nFROM scratch\nCOPY --from=b /x x\nCMD [\"bash x/run.sh charts/a\"]\n",
             "FROM scratch\nADD charts.tar.gz /\nCMD [\"helm upgrade -i a charts/a\"]\n",
