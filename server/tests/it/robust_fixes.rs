@@ -1,7 +1,7 @@
 //! Edits the server offers do what they say and nothing else, on the corpus build files (with
 //! common mistakes put in: a lowercased keyword, a misspelt label, a legacy `ENV k v`, an
-//! undefined `$(VAR)`, a dropped `COPY registry registry`, an argv-style CMD), with `\n` and with
-//! `\r\n` line breaks: each quick fix resolves its diagnostic and adds no error; rewrites and
+//! undefined `$(VAR)`, a dropped `COPY registry`/`charts`/`manifests`, an argv-style CMD), with
+//! `\n` and with `\r\n` line breaks: each quick fix resolves its diagnostic and adds no error; rewrites and
 //! fix-all add no diagnostic; accepted completions add no syntax error; renames keep every
 //! diagnostic and reference.
 
@@ -54,6 +54,11 @@ fn mutations(text: &str) -> Vec<(&'static str, String)> {
     for copy in ["COPY registry registry\n", "COPY registry ./registry\n", "COPY registry/ registry/\n"] {
         if text.contains(copy) {
             out.push(("no registry copy", text.replacen(copy, "", 1)));
+        }
+    }
+    for copy in ["COPY charts charts\n", "COPY manifests manifests\n"] {
+        if text.contains(copy) {
+            out.push(("no charts or manifests copy", text.replacen(copy, "", 1)));
         }
     }
     out
