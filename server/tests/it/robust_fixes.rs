@@ -1,9 +1,9 @@
 //! Edits the server offers do what they say and nothing else, on the corpus build files (with
 //! common mistakes put in: a lowercased keyword, a misspelt label, a legacy `ENV k v`, an
 //! undefined `$(VAR)`, a dropped `COPY registry`/`charts`/`manifests`, an argv-style CMD), with
-//! `\n` and with `\r\n` line breaks: each quick fix resolves its diagnostic and adds no error; rewrites and
-//! fix-all add no diagnostic; accepted completions add no syntax error; renames keep every
-//! diagnostic and reference.
+//! `\n` and with `\r\n` line breaks: each quick fix resolves its diagnostic and adds no error;
+//! rewrites and fix-all add no diagnostic; accepted completions add no syntax error; renames keep
+//! every diagnostic and reference.
 
 use std::collections::BTreeMap;
 
