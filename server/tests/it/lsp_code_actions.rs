@@ -12,12 +12,22 @@ use support::{file_uri, full_client, push_client, range, LspClient};
 const TEXT: &str = "FROM scratch\nCOPY . .\nLABEL sealos.io.typ=\"application\"\n";
 
 fn open(capabilities: Value) -> (tempfile::TempDir, String, LspClient) {
+    open_in_context(capabilities, TEXT, &[])
+}
+
+/// A client with `text` open as the Kubefile of a context that also holds `files` (path, content).
+fn open_in_context(capabilities: Value, text: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, String, LspClient) {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("Kubefile"), TEXT).unwrap();
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+    fs::write(dir.path().join("Kubefile"), text).unwrap();
     let uri = file_uri(&dir.path().join("Kubefile"));
     let mut client = LspClient::spawn();
     client.initialize(capabilities, Value::Null);
-    client.open(&uri, "kubefile", 1, TEXT);
+    client.open(&uri, "kubefile", 1, text);
     (dir, uri, client)
 }
 
@@ -118,15 +128,8 @@ fn a_diagnostic_can_be_ignored_for_its_instruction_with_a_comment_the_next_analy
 
 #[test]
 fn fixes_in_a_crlf_document_insert_crlf_line_breaks_after_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join("manifests")).unwrap();
-    fs::write(dir.path().join("manifests/app.yaml"), "image: nginx:1.25\n").unwrap();
     let text = "FROM scratch\r\nCOPY manifests manifests\r\nCMD [\"kubectl apply -f manifests\"]\r\n";
-    fs::write(dir.path().join("Kubefile"), text).unwrap();
-    let uri = file_uri(&dir.path().join("Kubefile"));
-    let mut client = LspClient::spawn();
-    client.initialize(full_client(), Value::Null);
-    client.open(&uri, "kubefile", 1, text);
+    let (_dir, uri, mut client) = open_in_context(full_client(), text, &[("manifests/app.yaml", "image: nginx:1.25\n")]);
     let actions = quick_fixes(code_actions(&mut client, &uri, (0, 0), (0, 4), None));
     let add = actions.as_array().unwrap().iter().find(|action| action["title"] == "Add `COPY registry registry`");
     let add = add.unwrap_or_else(|| panic!("{actions}"));
