@@ -36,8 +36,8 @@ use crate::analysis::{
 enum Subject {
     /// A build file, with or without the sealos rules.
     BuildFile(FileKind),
-    /// An `images/shim` image list of the context at this directory.
-    ShimList(PathBuf),
+    /// An `images/shim` image list: the context's directory, and the list's path in it.
+    ShimList { context: PathBuf, list: String },
     Other,
 }
 
@@ -57,7 +57,9 @@ impl Doc {
         // the diagnostics (`diagnostics::run_analysis`).
         let list = contexts::file_path(uri).and_then(|path| lists::locate(&path));
         let subject = match (list, snapshot.kind) {
-            (Some((root, _, ListFile::Shim)), _) => Subject::ShimList(root),
+            (Some((context, list, ListFile::Shim)), _) => {
+                Subject::ShimList { context, list: list.to_string_lossy().replace('\\', "/") }
+            }
             (Some(_), _) => Subject::Other,
             (None, BuildFileKind::Kubefile) => Subject::BuildFile(FileKind::Kubefile),
             (None, BuildFileKind::Dockerfile) => {
@@ -203,7 +205,7 @@ async fn completion_at(
             let facts = doc.facts(session).await;
             completion::completion(file, offset, facts.as_deref(), &session.config.current(), &options)
         }
-        Subject::ShimList(dir) => {
+        Subject::ShimList { context: dir, .. } => {
             let facts = session.contexts.best_facts(dir).await;
             completion::shim_completion(file.text(), offset, &facts)
         }
@@ -224,12 +226,10 @@ pub async fn hover(session: &Arc<Session>, params: lsp::HoverParams) -> Result<O
             let options = hover::HoverOptions { docs: negotiated.hover_docs(), kind: Some(*kind) };
             hover::hover(file, offset, facts.as_deref(), &session.config.current(), &options)
         }
-        Subject::ShimList(root) => {
-            let facts = session.contexts.best_facts(root).await;
-            let path = contexts::file_path(&doc.uri);
-            let list = path.as_deref().and_then(|path| path.strip_prefix(root).ok()).map(|list| list.to_string_lossy().replace('\\', "/"));
+        Subject::ShimList { context, list } => {
+            let facts = session.contexts.best_facts(context).await;
             let options = hover::HoverOptions { docs: negotiated.hover_docs(), kind: None };
-            hover::shim_hover(file.text(), offset, list.as_deref().unwrap_or_default(), Some(&facts), &options)
+            hover::shim_hover(file.text(), offset, list, Some(&facts), &options)
         }
         Subject::Other => None,
     };
@@ -543,7 +543,7 @@ pub async fn document_link(
             let facts = doc.facts(session).await;
             links::document_links(file, facts.as_deref())
         }
-        Subject::ShimList(_) => links::shim_links(file.text()),
+        Subject::ShimList { .. } => links::shim_links(file.text()),
         Subject::Other => return Ok(None),
     };
     let negotiated = session.negotiated();
