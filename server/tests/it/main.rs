@@ -23,6 +23,7 @@ mod context_bench;
 mod context_charts;
 mod context_corpus;
 mod context_images_cli;
+mod docs_codes;
 mod lists_corpus;
 mod lsp_build;
 mod lsp_code_actions;

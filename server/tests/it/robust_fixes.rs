@@ -121,6 +121,9 @@ fn every_fix_resolves_its_diagnostic_and_adds_no_error() {
         }
     }
     eprintln!("{applied} fixes applied; the diagnostics they were offered for, by code: {codes:?}");
+    let documented = crate::docs_codes::documented_codes();
+    let undocumented: Vec<_> = codes.keys().filter(|code| !documented.contains(**code)).collect();
+    assert!(undocumented.is_empty(), "codes reported but not in docs/diagnostics.md: {undocumented:?}");
     assert!(applied > 1000, "the mutations should give fixes to apply, got {applied}");
     let report: Vec<String> = failures.iter().map(|((title, code), example)| format!("`{title}` for {code}: {example}")).collect();
     assert!(failures.is_empty(), "{} fixes do not do what they say:\n\n{}", failures.len(), report.join("\n\n"));
