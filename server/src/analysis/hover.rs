@@ -365,7 +365,7 @@ impl<'t> Cx<'_, 't> {
 /// context that name it. `None` off an image line and for a name sealos cannot save (its
 /// `invalid-image-reference` diagnostic says why).
 pub fn shim_hover(text: &str, offset: usize, list: &str, facts: Option<&ContextFacts>, opts: &HoverOptions) -> Option<Hover> {
-    let (range, image) = lists::shim_image_at(text, offset)?;
+    let (range, image, line) = lists::shim_image_at(text, offset)?;
     let saved = registry_path(image).ok()?;
     let locale = opts.docs.locale;
     let mut markdown = format!(
@@ -373,7 +373,6 @@ pub fn shim_hover(text: &str, offset: usize, list: &str, facts: Option<&ContextF
         code(image),
         phrases::SAVED_AS.get(locale).replace("{pulled}", &code(&saved.pulled_from)).replace("{path}", &code(&saved.path))
     );
-    let line = u32::try_from(text[..range.start].matches('\n').count() + 1).unwrap_or(u32::MAX);
     let elsewhere: Vec<String> = facts
         .map_or(&[][..], |facts| &facts.images[..])
         .iter()

@@ -16,9 +16,14 @@ use crate::{
     analysis::{
         copies::ContextCopy,
         model::{Item, ItemKind, OutlineStage},
+        navigation::top_level_at,
         variables::OutlineScope,
     },
-    syntax::{line_index::line_content_end, TextRange},
+    syntax::{
+        ast::{self, Instruction},
+        line_index::line_content_end,
+        SourceFile, TextRange,
+    },
 };
 
 pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
@@ -36,7 +41,7 @@ pub(super) fn check(cx: &RuleContext<'_, '_>, out: &mut Vec<Diagnostic>) {
     }
     let env = image_env(cx, stage);
     for item in stage.items.iter().filter(|item| matches!(item.kind, ItemKind::Cmd | ItemKind::Entrypoint)) {
-        for (range, path) in command_paths(cx.file.text(), item, &env) {
+        for (range, path) in command_paths(cx.file, item, &env) {
             let top = path.split('/').next().unwrap_or(&path);
             if in_image(top, copies, cx) {
                 continue;
@@ -98,10 +103,9 @@ fn in_image(top: &str, copies: &[ContextCopy<'_>], cx: &RuleContext<'_, '_>) -> 
 }
 
 /// The relative paths the commands of `item` (a CMD or ENTRYPOINT) use, with their ranges.
-fn command_paths(text: &str, item: &Item, env: &[(String, String)]) -> Vec<(TextRange, String)> {
-    let body_start = item.keyword.map_or(item.start, |keyword| item.range(keyword).end);
-    let body = &text[body_start..item.end];
-    if body.contains("helm repo add") {
+fn command_paths(file: &SourceFile, item: &Item, env: &[(String, String)]) -> Vec<(TextRange, String)> {
+    let commands = commands(file, item);
+    if commands.iter().any(|(_, command)| command.contains("helm repo add")) {
         // `bitnami/nginx` is then a chart of that repository, not a path.
         return Vec::new();
     }
@@ -109,11 +113,10 @@ fn command_paths(text: &str, item: &Item, env: &[(String, String)]) -> Vec<(Text
     // Carried across JSON elements: `["bash", "init.sh"]` is `bash init.sh` split by mistake
     // (split-exec-form), and its script must be in the image all the same.
     let mut previous = "";
-    for (offset, command) in commands(body) {
+    for (start, command) in commands {
         for (at, word) in words(command) {
             if let Some(path) = expand(word, env).and_then(|expanded| as_path(&expanded, previous)) {
-                let start = body_start + offset + at;
-                found.push((start..start + word.len(), path));
+                found.push((start + at..start + at + word.len(), path));
             }
             previous = word;
         }
@@ -121,38 +124,21 @@ fn command_paths(text: &str, item: &Item, env: &[(String, String)]) -> Vec<(Text
     found
 }
 
-/// The commands of a CMD/ENTRYPOINT body with their offsets in it: each element of the JSON form
-/// (sealos runs each as a command of its own), or the whole shell form. Elements with escapes
-/// are skipped (their text is not the command).
-fn commands(body: &str) -> Vec<(usize, &str)> {
-    if !body.trim_start().starts_with('[') {
-        return vec![(0, body)];
+/// The commands of a CMD/ENTRYPOINT with their offsets: the text of each element of the JSON form
+/// (sealos runs each as a command of its own), or the shell form. Elements with escapes are
+/// skipped (their text is not the command).
+fn commands<'f>(file: &'f SourceFile, item: &Item) -> Vec<(usize, &'f str)> {
+    let Some(instruction) = top_level_at(file, item.start).and_then(Instruction::cast) else { return Vec::new() };
+    let text = file.text();
+    match instruction.json_array() {
+        // Inside the quotes (a string the parser had to close is empty).
+        Some(array) => ast::children_of_kind(array, "json_string")
+            .map(|element| element.start_byte() + 1..(element.end_byte() - 1).max(element.start_byte() + 1))
+            .filter(|inside| !text[inside.clone()].contains('\\'))
+            .map(|inside| (inside.start, &text[inside]))
+            .collect(),
+        None => instruction.shell_command().map(|shell| (shell.start_byte(), file.node_text(shell))).into_iter().collect(),
     }
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(open) = body[at..].find('"') {
-        let text_start = at + open + 1;
-        let Some(close) = closing_quote(&body[text_start..]) else { break };
-        let element = &body[text_start..text_start + close];
-        if !element.contains('\\') {
-            out.push((text_start, element));
-        }
-        at = text_start + close + 1;
-    }
-    out
-}
-
-/// The end of a JSON string whose text starts at `text` (the byte of its closing quote).
-fn closing_quote(text: &str) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        match c {
-            '\\' if !escaped => escaped = true,
-            '"' if !escaped => return Some(i),
-            _ => escaped = false,
-        }
-    }
-    None
 }
 
 /// The words of a shell command with their offsets: split at blanks and shell operators; a word

@@ -132,16 +132,17 @@ pub fn ignore_fix(file: &SourceFile, diagnostic: &Diagnostic) -> Option<Fix> {
     }
     let offset = diagnostic.range.start;
     let instruction = top_level_at(file, offset).filter(|node| node.start_byte() <= offset && Instruction::cast(*node).is_some())?;
-    let text = file.text();
-    let line_start = text[..instruction.start_byte()].rfind('\n').map_or(0, |newline| newline + 1);
+    let (text, index) = (file.text(), file.line_index());
+    let line = index.line_of(instruction.start_byte());
+    let line_start = index.line_start(line);
     let indent = &text[line_start..instruction.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return None;
     }
     let title = format!("Ignore `{}` for this instruction", diagnostic.code);
-    let above = line_start.checked_sub(1).map(|newline| {
-        let start = text[..newline].rfind('\n').map_or(0, |previous| previous + 1);
-        (start, text[start..newline].trim_end())
+    let above = line.checked_sub(1).map(|above| {
+        let start = index.line_start(above);
+        (start, text[start..line_start - 1].trim_end())
     });
     let comment_above = above.and_then(|(start, line)| Some((start, line, line.trim_start().strip_prefix('#')?.trim())));
     let edit = match comment_above {
@@ -257,6 +258,15 @@ mod tests {
             "unknown-label",
             "FROM scratch\n# kubefile-ls ignore=unknown-label\nLABEL vesion=1\nLABEL vesion=2\n",
         ));
+    }
+
+    #[test]
+    fn every_buildkit_name_mapped_here_is_a_build_check_completion_offers() {
+        for (namer, name, _) in super::EQUIVALENTS {
+            if *namer == super::Namer::BuildKit {
+                assert!(crate::sealos::docs::directives::BUILD_CHECKS.contains(name), "{name}");
+            }
+        }
     }
 
     #[test]

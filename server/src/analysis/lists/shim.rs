@@ -123,8 +123,9 @@ fn saved_path(image: &str) -> Result<(), ReferenceError> {
 }
 
 /// The image named on the line of `text` holding `offset`, read as [`shim_diagnostics`] reads it
-/// (trimmed, one pair of quotes removed), with its range; `None` on blank and comment lines.
-pub fn shim_image_at(text: &str, offset: usize) -> Option<(TextRange, &str)> {
+/// (trimmed, one pair of quotes removed), with its range and 1-based line (as
+/// [`ImageSource::line`] counts); `None` on blank and comment lines.
+pub fn shim_image_at(text: &str, offset: usize) -> Option<(TextRange, &str, u32)> {
     let line = lines(text).into_iter().find(|line| line.start <= offset && offset <= line.start + line.text.len())?;
     let trimmed = trim_space_range(line.text);
     if trimmed.is_empty() || line.text[trimmed.clone()].starts_with('#') {
@@ -132,7 +133,8 @@ pub fn shim_image_at(text: &str, offset: usize) -> Option<(TextRange, &str)> {
     }
     let inner = trim_quotes_range(line.text, trimmed);
     let range = line.absolute(inner);
-    Some((range.clone(), &text[range]))
+    let number = u32::try_from(line.number + 1).unwrap_or(u32::MAX);
+    Some((range.clone(), &text[range], number))
 }
 
 /// The first place another shim list (earlier in sealos's walk order) names the same image.
